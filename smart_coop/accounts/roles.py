@@ -1,0 +1,71 @@
+"""The four roles inside an entity, as groups with permissions.
+
+Each later app adds the permissions its role needs to ``ROLE_PERMISSIONS``; the groups are
+brought in line after every migration of an entity's schema, so a new permission reaches every
+entity with the migration that creates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import get_public_schema_name
+
+
+class Role(TextChoices):
+    MEMBER = "member", _("member")
+    ADVISOR = "advisor", _("advisor")
+    ACCOUNTANT = "accountant", _("accountant")
+    ENTITY_ADMIN = "entity_admin", _("entity admin")
+
+
+# Roles that work in the entity's admin site.
+STAFF_ROLES = frozenset({Role.ADVISOR, Role.ACCOUNTANT, Role.ENTITY_ADMIN})
+
+# "app_label.codename" per role. A member works in the portal and needs no admin permission.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.MEMBER: (),
+    Role.ADVISOR: ("accounts.view_user",),
+    Role.ACCOUNTANT: ("accounts.view_user",),
+    Role.ENTITY_ADMIN: (
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "auth.view_group",
+    ),
+}
+
+
+def roles_sync() -> None:
+    """Create the role groups of the current schema and give each exactly its permissions."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permissions.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)
+
+
+def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """After an entity's schema is migrated, bring its role groups in line.
+
+    post_migrate is sent once per app, in INSTALLED_APPS order, and Django creates each app's
+    permissions on its own signal: so the permissions of every app are created here first.
+    Platform operators (the public schema) have no roles.
+    """
+    if connection.schema_name == get_public_schema_name():
+        return
+    if getattr(sender, "label", None) != "accounts":
+        return
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
+    roles_sync()

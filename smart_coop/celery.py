@@ -1,0 +1,28 @@
+"""The Celery app. Tasks carry the schema of the entity that sent them.
+
+tenant-schemas-celery's app records ``connection.schema_name`` in each message's headers when a
+task is sent and switches the worker's connection to that schema before the task runs. Beat
+runs in the public schema; periodic work per entity goes through ``entities_dispatch_task``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery.schedules import crontab
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smart_coop.settings")
+
+app = CeleryApp("smart_coop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.autodiscover_tasks(["smart_coop.tenancy", "smart_coop.accounts"])
+
+app.conf.beat_schedule = {
+    "sessions-clear-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(hour="3", minute="17"),
+        "kwargs": {"task_name": "accounts.sessions_clear"},
+    },
+}

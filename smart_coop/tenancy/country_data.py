@@ -1,0 +1,224 @@
+"""The project's own data for the cooperative's nine country entities.
+
+Every rate carries the public source it was read from (see shared/domain/README.md) and whether
+that source was confirmed; a rate marked ``verified=False`` is a working value that an entity
+admin must confirm before go-live. Identifiers (VAT and company numbers, IBANs) are demo values
+that pass python-stdnum and schwifty; a real entity sets its own with ``create_entity --vat-number``
+and in the admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+# Sources, named once.
+SRC_VAT_STANDARD = (
+    "https://www.vat-solutions.com/blog/european-union-3/vat-rates-2025-in-the-european-union-46"
+)
+SRC_VAT_REDUCED = "https://taxation-customs.ec.europa.eu/taxation/vat/vat-directive/vat-rates_en"
+SRC_FEE_BE = "https://smartbe.be/fr/nos-services/financement/"
+SRC_FEE_IT = "http://smart-it.org/smart-faq/"
+SRC_PAYOUT_BE = "https://info.hub.brussels/en/node/17304"
+SRC_GUARANTEE = "shared/domain/README.md section 7: the 2 % guarantee contribution is not verified"
+SRC_PLACEHOLDER = "working value pending the entity's own decision (not verified)"
+
+
+@dataclass(frozen=True)
+class RateData:
+    kind: str
+    percent: Decimal
+    source: str
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class EntityData:
+    code: str
+    country: str
+    legal_name: str
+    currency: str
+    languages: tuple[str, ...]
+    time_zone: str
+    vat_number: str
+    company_number: str
+    # Peppol participant identifier as "<EAS scheme>:<identifier>".
+    peppol_id: str
+    iban: str
+    bic: str
+    payout_delay_days: int
+    payout_delay_unit: str  # "calendar" or "working"
+    rates: tuple[RateData, ...]
+    payout_delay_source: str = SRC_PLACEHOLDER
+
+
+def _vat(standard: str, *reduced: str, super_reduced: str = "") -> tuple[RateData, ...]:
+    rates = [RateData("vat_standard", Decimal(standard), SRC_VAT_STANDARD)]
+    rates += [RateData("vat_reduced", Decimal(r), SRC_VAT_REDUCED, verified=False) for r in reduced]
+    if super_reduced:
+        rates.append(
+            RateData("vat_super_reduced", Decimal(super_reduced), SRC_VAT_REDUCED, verified=False)
+        )
+    return tuple(rates)
+
+
+def _fee(percent: str = "6.5", source: str = SRC_PLACEHOLDER) -> tuple[RateData, ...]:
+    return (
+        RateData("fee", Decimal(percent), source, verified=source != SRC_PLACEHOLDER),
+        RateData("guarantee_contribution", Decimal("2.0"), SRC_GUARANTEE, verified=False),
+    )
+
+
+ENTITIES: dict[str, EntityData] = {
+    data.code: data
+    for data in (
+        EntityData(
+            code="be",
+            country="BE",
+            legal_name="Smart Coop Belgium SC",
+            currency="EUR",
+            languages=("fr", "nl", "en"),
+            time_zone="Europe/Brussels",
+            vat_number="BE0765432146",
+            company_number="0765432146",
+            peppol_id="0208:0765432146",
+            iban="BE48001123456727",
+            bic="GEBABEBB",
+            payout_delay_days=7,
+            payout_delay_unit="working",
+            rates=(*_vat("21", "12", "6"), *_fee("6.5", SRC_FEE_BE)),
+            payout_delay_source=SRC_PAYOUT_BE,
+        ),
+        EntityData(
+            code="fr",
+            country="FR",
+            legal_name="Smart Coop France SCIC",
+            currency="EUR",
+            languages=("fr", "en"),
+            time_zone="Europe/Paris",
+            vat_number="FR44732829320",
+            company_number="732829320",
+            peppol_id="9957:FR44732829320",
+            iban="FR7630004000031234567890143",
+            bic="BNPAFRPP",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("20", "10", "5.5", super_reduced="2.1"), *_fee()),
+        ),
+        EntityData(
+            code="it",
+            country="IT",
+            legal_name="Smart Coop Italia",
+            currency="EUR",
+            languages=("it", "en"),
+            time_zone="Europe/Rome",
+            vat_number="IT12345670124",
+            company_number="12345670124",
+            peppol_id="0211:IT12345670124",
+            iban="IT25O0306909606100000012345",
+            bic="BCITITMM",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("22", "10", "5", super_reduced="4"), *_fee("8.5", SRC_FEE_IT)),
+        ),
+        EntityData(
+            code="de",
+            country="DE",
+            legal_name="Smart Coop Deutschland eG",
+            currency="EUR",
+            languages=("de", "en"),
+            time_zone="Europe/Berlin",
+            vat_number="DE136824191",
+            company_number="GnR 1234",
+            peppol_id="9930:DE136824191",
+            iban="DE89370400440532013000",
+            bic="COBADEFFXXX",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("19", "7"), *_fee()),
+        ),
+        EntityData(
+            code="es",
+            country="ES",
+            legal_name="Smart Coop Iberica S.Coop.",
+            currency="EUR",
+            languages=("es", "en"),
+            time_zone="Europe/Madrid",
+            vat_number="ESB65432106",
+            company_number="B65432106",
+            peppol_id="9920:ESB65432106",
+            iban="ES9121000418450200051332",
+            bic="CAIXESBB",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("21", "10", super_reduced="4"), *_fee()),
+        ),
+        EntityData(
+            code="se",
+            country="SE",
+            legal_name="Smart Coop Sverige ek. for.",
+            currency="SEK",
+            languages=("sv", "en"),
+            time_zone="Europe/Stockholm",
+            vat_number="SE556123456701",
+            company_number="5561234567",
+            peppol_id="0007:5561234567",
+            iban="SE7450000000583982574660",
+            bic="ESSESESS",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("25", "12", "6"), *_fee()),
+        ),
+        EntityData(
+            code="nl",
+            country="NL",
+            legal_name="Smart Coop Nederland U.A.",
+            currency="EUR",
+            languages=("nl", "en"),
+            time_zone="Europe/Amsterdam",
+            vat_number="NL812345678B01",
+            company_number="81234567",
+            peppol_id="9944:NL812345678B01",
+            iban="NL91ABNA0417164300",
+            bic="ABNANL2A",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("21", "9"), *_fee()),
+        ),
+        EntityData(
+            code="at",
+            country="AT",
+            legal_name="Smart Coop Austria eGen",
+            currency="EUR",
+            languages=("de", "en"),
+            time_zone="Europe/Vienna",
+            vat_number="ATU12345675",
+            company_number="FN 123456a",
+            peppol_id="9914:ATU12345675",
+            iban="AT242011182221219800",
+            bic="GIBAATWWXXX",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("20", "13", "10"), *_fee()),
+        ),
+        EntityData(
+            code="hu",
+            country="HU",
+            legal_name="Smart Coop Hungary Szövetkezet",
+            currency="HUF",
+            languages=("hu", "en"),
+            time_zone="Europe/Budapest",
+            vat_number="HU12345676",
+            company_number="01-02-123456",
+            peppol_id="9910:HU12345676",
+            iban="HU42117730161111101800000000",
+            bic="OTPVHUHB",
+            payout_delay_days=7,
+            payout_delay_unit="calendar",
+            rates=(*_vat("27", "18", "5"), *_fee()),
+        ),
+    )
+}
+
+# The entities `make run` creates with demo users.
+DEMO_ENTITY_CODES = ("be", "fr", "it", "se", "hu")
