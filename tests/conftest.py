@@ -101,7 +101,9 @@ def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(
-    django_db_setup: None, django_db_blocker, mail_dir: Path  # type: ignore[no-untyped-def]
+    django_db_setup: None,
+    django_db_blocker,
+    mail_dir: Path,  # type: ignore[no-untyped-def]
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A `celery worker` process on the test database and the real Redis, for the session."""
     from smart_coop.celery import app

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -24,19 +25,22 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         domain = domain_override or (request.get_host() if request is not None else "")
         for user in self.get_users(self.cleaned_data["email"]):
             transaction.on_commit(
-                lambda user_id=user.pk: password_reset_email_send_task.delay(
-                    user_id=user_id, domain=domain, use_https=use_https
+                partial(
+                    password_reset_email_send_task.delay,
+                    user_id=user.pk,
+                    domain=domain,
+                    use_https=use_https,
                 )
             )
 
 
-class UserCreationForm(auth_forms.BaseUserCreationForm):  # type: ignore[type-arg]
+class UserCreationForm(auth_forms.BaseUserCreationForm):
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name", "language"]
 
 
-class UserChangeForm(auth_forms.UserChangeForm):  # type: ignore[type-arg]
+class UserChangeForm(auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

@@ -42,7 +42,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=8, blank=True, help_text=_("Language of the interface and emails.")
+        _("language"),
+        max_length=8,
+        blank=True,
+        help_text=_("Language of the interface and emails."),
     )
     is_staff = models.BooleanField(
         _("staff status"),
@@ -52,7 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"

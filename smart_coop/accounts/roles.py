@@ -12,10 +12,11 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
+
+from smart_coop.tenancy.current import current_schema
 
 
 class Role(TextChoices):
@@ -62,7 +63,7 @@ def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
     permissions on its own signal: so the permissions of every app are created here first.
     Platform operators (the public schema) have no roles.
     """
-    if connection.schema_name == get_public_schema_name():
+    if current_schema() == get_public_schema_name():
         return
     if getattr(sender, "label", None) != "accounts":
         return

@@ -30,9 +30,7 @@ def public_tenant_ensure(*, base_host: str) -> Entity:
         schema_name=get_public_schema_name(),
         defaults={"code": "public", "legal_name": "smart_coop", "languages": ["en", "fr", "nl"]},
     )
-    Domain.objects.get_or_create(
-        domain=base_host, defaults={"tenant": public, "is_primary": True}
-    )
+    Domain.objects.get_or_create(domain=base_host, defaults={"tenant": public, "is_primary": True})
     return public
 
 

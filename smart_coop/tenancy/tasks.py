@@ -5,6 +5,7 @@ from typing import Any
 from celery import current_app, shared_task
 from django_tenants.utils import schema_context
 
+from smart_coop.tenancy.current import current_schema
 from smart_coop.tenancy.selectors import entities_listed
 
 
@@ -27,6 +28,4 @@ def entities_dispatch_task(*, task_name: str, kwargs: dict[str, Any] | None = No
 @shared_task(name="tenancy.schema_whoami")
 def schema_whoami_task() -> str:
     """The schema the worker ran this task in: how operators check the routing of tasks."""
-    from django.db import connection
-
-    return str(connection.schema_name)
+    return current_schema()

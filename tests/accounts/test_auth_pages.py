@@ -88,7 +88,8 @@ def test_change_password_refuses_a_wrong_old_password(be_client: Client) -> None
 
 
 def test_password_reset_enqueues_one_email_task_after_commit(
-    be_client: Client, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    be_client: Client,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     with schema_context("be"):
         UserFactory(email="ines@example.org")
@@ -100,7 +101,8 @@ def test_password_reset_enqueues_one_email_task_after_commit(
 
 
 def test_password_reset_for_an_unknown_address_enqueues_nothing_and_says_the_same(
-    be_client: Client, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    be_client: Client,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = be_client.post("/accounts/password_reset/", {"email": "nobody@example.org"})

@@ -34,7 +34,9 @@ def test_country_data_is_valid(code: str) -> None:
     zoneinfo.ZoneInfo(data.time_zone)
     assert data.languages[-1] == "en"
     scheme, identifier = data.peppol_id.split(":")
-    assert len(scheme) == 4 and scheme.isdigit() and identifier
+    assert len(scheme) == 4
+    assert scheme.isdigit()
+    assert identifier
     standard = [r for r in data.rates if r.kind == "vat_standard"]
     assert [r.percent for r in standard] == [Decimal(EXPECTED_STANDARD_VAT[code])]
     assert all(r.source for r in data.rates)
@@ -44,5 +46,6 @@ def test_country_data_is_valid(code: str) -> None:
 def test_belgium_fee_is_sourced() -> None:
     fee = next(r for r in ENTITIES["be"].rates if r.kind == "fee")
     assert fee.percent == Decimal("6.5")
-    assert fee.verified and "smartbe.be" in fee.source
+    assert fee.verified
+    assert "smartbe.be" in fee.source
     assert ENTITIES["be"].peppol_id == "0208:0765432146"

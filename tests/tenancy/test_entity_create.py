@@ -80,7 +80,9 @@ def test_unknown_code_is_refused_and_nothing_is_created() -> None:
         ("BE0765432146", "is not a NL VAT number"),
     ],
 )
-def test_invalid_vat_number_is_refused_and_nothing_is_created(vat_number: str, message: str) -> None:
+def test_invalid_vat_number_is_refused_and_nothing_is_created(
+    vat_number: str, message: str
+) -> None:
     before = snapshot()
     with pytest.raises(DomainError, match=message) as refused:
         entity_create(code="nl", base_host=settings.BASE_HOST, vat_number=vat_number)

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("code", help="be, fr, it, de, es, se, nl, at or hu")
         parser.add_argument("--base-host", default=settings.BASE_HOST)
-        parser.add_argument("--vat-number", help="the entity's real VAT number, if not the demo one")
+        parser.add_argument(
+            "--vat-number", help="the entity's real VAT number, if not the demo one"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -34,9 +34,7 @@ class Command(BaseCommand):
         lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
         for code in options["entities"]:
             result = entity_create(code=code, base_host=base_host)
-            self.stdout.write(
-                f"entity {code}: {'created' if result.created else 'already there'}"
-            )
+            self.stdout.write(f"entity {code}: {'created' if result.created else 'already there'}")
             with schema_context(result.entity.schema_name):
                 for role, login in ROLE_LOGINS.items():
                     email = f"{login}@{code}.demo.coop"
