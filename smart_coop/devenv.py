@@ -264,7 +264,7 @@ def command_bench(args: argparse.Namespace) -> int:
         # Production settings (real password hashing, no debug), reachable over plain HTTP.
         env.setdefault("SECRET_KEY", secrets.token_hex(32))
         env.setdefault("SECURE_SSL_REDIRECT", "false")
-        _manage(env, "migrate_schemas", "--shared", "--noinput")
+        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         for script in sorted((ROOT / "benchmarks").glob("*.py")):
             if script.name.startswith("_"):
                 continue

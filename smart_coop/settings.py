@@ -124,7 +124,7 @@ WSGI_APPLICATION = "smart_coop.wsgi.application"
 # name that says why, instead of silently using whatever database listens there.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://DATABASE_URL-is-not-set.invalid/smart_coop"),
+        os.environ.get("DATABASE_URL", "postgres://database-url-is-not-set.invalid/smart_coop"),
         engine="django_tenants.postgresql_backend",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
@@ -133,7 +133,7 @@ DATABASES = {
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://REDIS_URL-is-not-set.invalid:6379/0")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://redis-url-is-not-set.invalid:6379/0")
 
 # Entries are namespaced by schema (django-tenants' key function): no entity reads another's.
 CACHES = {
