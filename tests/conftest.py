@@ -72,17 +72,17 @@ def in_fr(fr: Entity) -> Iterator[Entity]:
 
 @pytest.fixture
 def be_client(be: Entity) -> Client:
-    return Client(HTTP_HOST=entity_host("be"))
+    return Client(headers={"host": entity_host("be")})
 
 
 @pytest.fixture
 def fr_client(fr: Entity) -> Client:
-    return Client(HTTP_HOST=entity_host("fr"))
+    return Client(headers={"host": entity_host("fr")})
 
 
 @pytest.fixture
 def public_client(db: None) -> Client:
-    return Client(HTTP_HOST=settings.BASE_HOST)
+    return Client(headers={"host": settings.BASE_HOST})
 
 
 # --- the real Celery worker ------------------------------------------------------------------

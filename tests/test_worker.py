@@ -60,7 +60,7 @@ def test_a_task_enqueued_during_a_be_request_runs_in_be(mail_dir: Path, worker_u
         be_user = UserFactory(email="reset@worker.test", first_name="Be")
     before = set(mail_dir.iterdir())
 
-    response = Client(HTTP_HOST=entity_host("be")).post(
+    response = Client(headers={"host": entity_host("be")}).post(
         "/accounts/password_reset/", {"email": "reset@worker.test"}
     )
     assert response.status_code == 302

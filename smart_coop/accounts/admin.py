@@ -9,6 +9,8 @@ from smart_coop.accounts.models import User
 from smart_coop.tenancy.admin import public_admin_site
 
 
+@admin.register(User)
+@admin.register(User, site=public_admin_site)
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
@@ -42,7 +44,3 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     readonly_fields = ["last_login", "date_joined"]
-
-
-admin.site.register(User, UserAdmin)
-public_admin_site.register(User, UserAdmin)

@@ -42,7 +42,7 @@ class Entity(TenantMixin):
     payout_delay_unit = models.CharField(
         _("payout delay counted in"),
         max_length=10,
-        choices=PayoutDelayUnit.choices,
+        choices=PayoutDelayUnit,
         default=PayoutDelayUnit.CALENDAR,
     )
     payout_delay_source = models.CharField(_("payout delay source"), max_length=300, blank=True)

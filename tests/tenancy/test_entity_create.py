@@ -96,3 +96,14 @@ def test_an_existing_entity_is_not_given_another_vat_number() -> None:
     with pytest.raises(DomainError, match="already exists with VAT number BE0765432146"):
         entity_create(code="be", base_host=settings.BASE_HOST, vat_number="BE0403019261")
     assert Entity.objects.get(code="be").vat_number == "BE0765432146"
+
+
+@pytest.mark.django_db
+def test_ensure_public_site_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot()
+    call_command("ensure_public_site")
+    call_command("ensure_public_site")
+    assert snapshot() == before
+    public = Domain.objects.get(domain=settings.BASE_HOST).tenant
+    assert public.schema_name == "public"
+    assert f"answers at {settings.BASE_HOST}" in capsys.readouterr().out
