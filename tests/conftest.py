@@ -117,6 +117,7 @@ def celery_worker_process(
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
     }
+    (ROOT / ".data").mkdir(exist_ok=True)
     log = open(ROOT / ".data" / "test-worker.log", "wb")  # noqa: SIM115 - open for the session
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "smart_coop", "worker", "--pool", "solo",
