@@ -67,6 +67,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "smart_coop.accounts",
+    "rest_framework.authtoken",
     "members",
     "invoicing",
     "guarantee_fund",
@@ -233,11 +234,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "smart_coop.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smart_coop API",

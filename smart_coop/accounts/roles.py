@@ -30,15 +30,42 @@ class Role(TextChoices):
 STAFF_ROLES = frozenset({Role.ADVISOR, Role.ACCOUNTANT, Role.ENTITY_ADMIN})
 
 # "app_label.codename" per role. A member works in the portal and needs no admin permission.
+_ADVISOR = (
+    "accounts.view_user",
+    "members.view_member",
+    "members.change_member",
+    "members.view_memberstatechange",
+    "members.view_client",
+    "members.add_client",
+    "members.change_client",
+    "members.view_contract",
+    "members.review_contract",
+    "members.view_contractevent",
+    "members.view_workday",
+    "members.view_expense",
+    "members.view_attachment",
+    "members.view_employmentdeclaration",
+    "members.change_employmentdeclaration",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (),
-    Role.ADVISOR: ("accounts.view_user",),
-    Role.ACCOUNTANT: ("accounts.view_user",),
-    Role.ENTITY_ADMIN: (
+    Role.ADVISOR: _ADVISOR,
+    Role.ACCOUNTANT: (
         "accounts.view_user",
+        "members.view_member",
+        "members.view_client",
+        "members.view_contract",
+        "members.view_employmentdeclaration",
+    ),
+    Role.ENTITY_ADMIN: (
+        *_ADVISOR,
         "accounts.add_user",
         "accounts.change_user",
         "auth.view_group",
+        "members.add_member",
+        "members.view_partner",
+        "members.add_partner",
+        "members.change_partner",
     ),
 }
 

@@ -14,7 +14,7 @@ from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 from django_tenants.admin import TenantAdminMixin
 
-from smart_coop.tenancy.models import Domain, Entity, Rate
+from smart_coop.tenancy.models import Amount, Domain, Entity, Rate
 
 
 class PublicAdminSite(AdminSite):
@@ -39,12 +39,18 @@ class RateInline(admin.TabularInline):
     fields = ["kind", "percent", "valid_from", "valid_until", "source", "verified"]
 
 
+class AmountInline(admin.TabularInline):
+    model = Amount
+    extra = 0
+    fields = ["kind", "amount", "valid_from", "valid_until", "source", "verified"]
+
+
 @admin.register(Entity, site=public_admin_site)
 class EntityAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["code", "legal_name", "country", "currency", "vat_number", "time_zone"]
     search_fields = ["code", "legal_name", "vat_number"]
     readonly_fields = ["schema_name", "code", "created_at"]
-    inlines = [DomainInline, RateInline]
+    inlines = [DomainInline, RateInline, AmountInline]
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         # An entity holds members' contracts, salaries and votes: it is never deleted here.

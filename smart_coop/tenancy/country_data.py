@@ -22,6 +22,15 @@ SRC_FEE_IT = "http://smart-it.org/smart-faq/"
 SRC_PAYOUT_BE = "https://info.hub.brussels/en/node/17304"
 SRC_GUARANTEE = "shared/domain/README.md section 7: the 2 % guarantee contribution is not verified"
 SRC_PLACEHOLDER = "working value pending the entity's own decision (not verified)"
+SRC_SOCIAL = "shared/domain/README.md section 2 (country parameters), ballpark; not verified"
+SRC_BE_SOCIAL = (
+    "https://www.socialsecurity.be/site_fr/employer/infos/employers_nsso/which-contributions.htm"
+)
+SRC_WITHHOLDING = "flat approximation for the contract estimate only (not verified)"
+SRC_BE_MINIMUM = (
+    "https://acerta.be/fr/inspiration/augmentation-revenu-minimum-mensuel-moyen-garanti-en-fevrier-2025"
+    " : RMMMG 2111.89 EUR / (38 h x 52 / 12)"
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,14 @@ class RateData:
     percent: Decimal
     source: str
     verified: bool = True
+
+
+@dataclass(frozen=True)
+class AmountData:
+    kind: str
+    amount: Decimal
+    source: str
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,10 @@ class EntityData:
     payout_delay_days: int
     payout_delay_unit: str  # "calendar" or "working"
     rates: tuple[RateData, ...]
+    # The authority's declaration of employment made before the work starts (see
+    # shared/domain/README.md, key take-away 3); "" where none is required before the start.
+    hiring_declaration: str = ""
+    amounts: tuple[AmountData, ...] = ()
     payout_delay_source: str = SRC_PLACEHOLDER
 
 
@@ -60,6 +81,29 @@ def _vat(standard: str, *reduced: str, super_reduced: str = "") -> tuple[RateDat
             RateData("vat_super_reduced", Decimal(super_reduced), SRC_VAT_REDUCED, verified=False)
         )
     return tuple(rates)
+
+
+def _payroll(
+    employer: str, employee: str, withholding: str, *, source: str = SRC_SOCIAL
+) -> tuple[RateData, ...]:
+    """The rates the contract estimate uses until the dated payroll parameters replace them."""
+    verified = source != SRC_SOCIAL
+    return (
+        RateData("employer_contribution", Decimal(employer), source, verified),
+        RateData("employee_contribution", Decimal(employee), source, verified),
+        RateData("withholding_estimate", Decimal(withholding), SRC_WITHHOLDING, verified=False),
+    )
+
+
+def _amounts(
+    minimum_hourly: str, ceiling: str, source: str = SRC_PLACEHOLDER
+) -> tuple[AmountData, ...]:
+    return (
+        AmountData(
+            "minimum_hourly_gross", Decimal(minimum_hourly), source, source == SRC_BE_MINIMUM
+        ),
+        AmountData("contract_price_ceiling", Decimal(ceiling), SRC_PLACEHOLDER),
+    )
 
 
 def _fee(percent: str = "6.5", source: str = SRC_PLACEHOLDER) -> tuple[RateData, ...]:
@@ -86,7 +130,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="GEBABEBB",
             payout_delay_days=7,
             payout_delay_unit="working",
-            rates=(*_vat("21", "12", "6"), *_fee("6.5", SRC_FEE_BE)),
+            rates=(
+                *_vat("21", "12", "6"),
+                *_fee("6.5", SRC_FEE_BE),
+                *_payroll("25", "13.07", "18", source=SRC_BE_SOCIAL),
+            ),
+            amounts=_amounts("12.83", "100000", SRC_BE_MINIMUM),
+            hiring_declaration="dimona",
             payout_delay_source=SRC_PAYOUT_BE,
         ),
         EntityData(
@@ -103,7 +153,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="BNPAFRPP",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("20", "10", "5.5", super_reduced="2.1"), *_fee()),
+            rates=(
+                *_vat("20", "10", "5.5", super_reduced="2.1"),
+                *_fee(),
+                *_payroll("42", "22", "7.5"),
+            ),
+            amounts=_amounts("11.88", "100000"),
+            hiring_declaration="dpae",
         ),
         EntityData(
             code="it",
@@ -119,7 +175,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="BCITITMM",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("22", "10", "5", super_reduced="4"), *_fee("8.5", SRC_FEE_IT)),
+            rates=(
+                *_vat("22", "10", "5", super_reduced="4"),
+                *_fee("8.5", SRC_FEE_IT),
+                *_payroll("30", "9.19", "23"),
+            ),
+            amounts=_amounts("9.00", "100000"),
+            hiring_declaration="unilav",
         ),
         EntityData(
             code="de",
@@ -135,7 +197,9 @@ ENTITIES: dict[str, EntityData] = {
             bic="COBADEFFXXX",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("19", "7"), *_fee()),
+            rates=(*_vat("19", "7"), *_fee(), *_payroll("21", "21", "14")),
+            amounts=_amounts("12.82", "100000"),
+            hiring_declaration="deuev",
         ),
         EntityData(
             code="es",
@@ -151,7 +215,9 @@ ENTITIES: dict[str, EntityData] = {
             bic="CAIXESBB",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("21", "10", super_reduced="4"), *_fee()),
+            rates=(*_vat("21", "10", super_reduced="4"), *_fee(), *_payroll("30.5", "6.47", "15")),
+            amounts=_amounts("8.87", "100000"),
+            hiring_declaration="alta",
         ),
         EntityData(
             code="se",
@@ -167,7 +233,8 @@ ENTITIES: dict[str, EntityData] = {
             bic="ESSESESS",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("25", "12", "6"), *_fee()),
+            rates=(*_vat("25", "12", "6"), *_fee(), *_payroll("31.42", "7", "30")),
+            amounts=_amounts("150", "1000000"),
         ),
         EntityData(
             code="nl",
@@ -183,7 +250,8 @@ ENTITIES: dict[str, EntityData] = {
             bic="ABNANL2A",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("21", "9"), *_fee()),
+            rates=(*_vat("21", "9"), *_fee(), *_payroll("20", "0", "37")),
+            amounts=_amounts("14.06", "100000"),
         ),
         EntityData(
             code="at",
@@ -199,7 +267,9 @@ ENTITIES: dict[str, EntityData] = {
             bic="GIBAATWWXXX",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("20", "13", "10"), *_fee()),
+            rates=(*_vat("20", "13", "10"), *_fee(), *_payroll("22.73", "18.12", "20")),
+            amounts=_amounts("12.00", "100000"),
+            hiring_declaration="elda",
         ),
         EntityData(
             code="hu",
@@ -215,7 +285,9 @@ ENTITIES: dict[str, EntityData] = {
             bic="OTPVHUHB",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("27", "18", "5"), *_fee()),
+            rates=(*_vat("27", "18", "5"), *_fee(), *_payroll("13", "18.5", "15")),
+            amounts=_amounts("1671", "40000000"),
+            hiring_declaration="t1041",
         ),
     )
 }

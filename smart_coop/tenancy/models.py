@@ -16,6 +16,16 @@ class PayoutDelayUnit(models.TextChoices):
     WORKING = "working", _("working days")
 
 
+class HiringDeclaration(models.TextChoices):
+    DIMONA = "dimona", "Dimona (BE)"
+    DPAE = "dpae", "DPAE (FR)"
+    UNILAV = "unilav", "UNILAV (IT)"
+    DEUEV = "deuev", "DEÜV Anmeldung (DE)"
+    ALTA = "alta", "Alta Seguridad Social (ES)"
+    ELDA = "elda", "ÖGK Anmeldung ELDA (AT)"
+    T1041 = "t1041", "T1041 (HU)"
+
+
 class Entity(TenantMixin):
     """A country entity of the cooperative: one PostgreSQL schema, its own members and books.
 
@@ -46,6 +56,13 @@ class Entity(TenantMixin):
         default=PayoutDelayUnit.CALENDAR,
     )
     payout_delay_source = models.CharField(_("payout delay source"), max_length=300, blank=True)
+    hiring_declaration = models.CharField(
+        _("declaration of employment"),
+        max_length=10,
+        choices=HiringDeclaration,
+        blank=True,
+        help_text=_("Made to the authority before the work starts."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     auto_create_schema = True
@@ -66,6 +83,25 @@ class Entity(TenantMixin):
     @property
     def default_language(self) -> str:
         return self.languages[0] if self.languages else "en"
+
+    def rate(self, kind: str, on: datetime.date) -> Decimal:
+        """The one percentage of ``kind`` valid on ``on`` (the highest if several)."""
+        rates = self.rates_in_force(kind, on)
+        if not rates:
+            raise LookupError(f"Entity {self.code} has no {kind} rate on {on}")
+        return rates[0]
+
+    def amount(self, kind: str, on: datetime.date) -> Decimal:
+        """The amount of ``kind`` valid on ``on``, in the entity's currency."""
+        found = (
+            self.amounts.filter(kind=kind, valid_from__lte=on)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=on))
+            .order_by("-valid_from")
+            .first()
+        )
+        if found is None:
+            raise LookupError(f"Entity {self.code} has no {kind} amount on {on}")
+        return found.amount
 
     def rates_in_force(self, kind: str, on: datetime.date) -> list[Decimal]:
         """The percentages of ``kind`` valid on ``on``, highest first."""
@@ -99,6 +135,9 @@ class Rate(models.Model):
         VAT_SUPER_REDUCED = "vat_super_reduced", _("VAT, super-reduced rate")
         FEE = "fee", _("cooperative fee on the amount invoiced excl. VAT")
         GUARANTEE_CONTRIBUTION = "guarantee_contribution", _("guarantee fund contribution")
+        EMPLOYER_CONTRIBUTION = "employer_contribution", _("employer social contributions")
+        EMPLOYEE_CONTRIBUTION = "employee_contribution", _("employee social contributions")
+        WITHHOLDING_ESTIMATE = "withholding_estimate", _("withholding tax (estimate)")
 
     entity = models.ForeignKey(
         Entity, on_delete=models.PROTECT, related_name="rates", verbose_name=_("entity")
@@ -133,3 +172,39 @@ class Rate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity.code} {self.get_kind_display()} {self.percent} %"
+
+
+class Amount(models.Model):
+    """A dated amount of an entity, in its currency (minimum pay, ceilings), with its source."""
+
+    class Kind(models.TextChoices):
+        MINIMUM_HOURLY_GROSS = "minimum_hourly_gross", _("minimum gross pay per hour")
+        CONTRACT_PRICE_CEILING = "contract_price_ceiling", _("highest price of one contract")
+
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, related_name="amounts", verbose_name=_("entity")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    verified = models.BooleanField(_("source verified"), default=False)
+
+    class Meta:
+        verbose_name = _("amount")
+        verbose_name_plural = _("amounts")
+        ordering = ["entity", "kind", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "kind", "valid_from"], name="amount_unique_version"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="amount_valid_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity.code} {self.get_kind_display()} {self.amount} {self.entity.currency}"

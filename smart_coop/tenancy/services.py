@@ -10,7 +10,7 @@ from django_tenants.utils import get_public_schema_name
 
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.country_data import ENTITIES, EntityData
-from smart_coop.tenancy.models import Domain, Entity, Rate
+from smart_coop.tenancy.models import Amount, Domain, Entity, Rate
 from smart_coop.tenancy.validators import iban_clean, vat_number_clean
 
 # Rates loaded from the project's country data take effect from this day.
@@ -78,6 +78,7 @@ def entity_create(
             payout_delay_days=data.payout_delay_days,
             payout_delay_unit=data.payout_delay_unit,
             payout_delay_source=data.payout_delay_source,
+            hiring_declaration=data.hiring_declaration,
         )
         # Creates the schema and runs every tenant migration in it; on failure django-tenants
         # drops the half-made schema and the row.
@@ -100,6 +101,17 @@ def entity_create(
                 percent=rate.percent,
                 valid_from=RATES_VALID_FROM,
                 defaults={"source": rate.source, "verified": rate.verified},
+            )
+        for amount in data.amounts:
+            Amount.objects.get_or_create(
+                entity=entity,
+                kind=amount.kind,
+                valid_from=RATES_VALID_FROM,
+                defaults={
+                    "amount": amount.amount,
+                    "source": amount.source,
+                    "verified": amount.verified,
+                },
             )
     primary = entity.get_primary_domain()
     return EntityCreateResult(
