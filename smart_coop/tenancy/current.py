@@ -16,5 +16,10 @@ def current_schema() -> str:
 
 def current_entity() -> Entity:
     """The entity of the current schema: set by the request's host, a task's headers, or
-    an explicit ``schema_context``."""
-    return cast("Entity", connection.tenant)  # type: ignore[attr-defined]
+    an explicit ``schema_context`` (which only knows the schema name: the row is read then)."""
+    from smart_coop.tenancy.models import Entity
+
+    tenant = connection.tenant  # type: ignore[attr-defined]
+    if isinstance(tenant, Entity):
+        return tenant
+    return Entity.objects.get(schema_name=current_schema())
