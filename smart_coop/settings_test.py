@@ -7,6 +7,8 @@ os.environ.setdefault("BASE_HOST", "testserver.local")
 
 from smart_coop.settings import *  # noqa: F403
 
+# One test database per run, so that several runs can share one server.
+DATABASES["default"]["TEST"] = {"NAME": f"test_smart_coop_{os.getpid()}"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SECURE_SSL_REDIRECT = False
