@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from members import views as member_views
 from smart_coop import views
 from smart_coop.accounts.forms import PasswordResetForm
 
@@ -13,7 +14,7 @@ admin.site.site_header = _("smart_coop administration")
 admin.site.site_title = _("smart_coop")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", member_views.dashboard, name="home"),
     path("", include("members.urls")),
     path(
         "accounts/password_reset/",

@@ -1,20 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-
-from smart_coop.accounts.services import user_roles
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The member's landing page in their entity."""
-    roles = user_roles(request.user)  # type: ignore[arg-type]
-    return render(request, "home.html", {"roles": roles})
 
 
 @never_cache
