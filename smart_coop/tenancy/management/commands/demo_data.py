@@ -6,23 +6,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
-from smart_coop.accounts.models import User
-from smart_coop.accounts.roles import Role
-from smart_coop.accounts.services import user_create
+from smart_coop.demo import DEMO_PASSWORD, ROLE_LOGINS, demo_populate
 from smart_coop.tenancy.country_data import DEMO_ENTITY_CODES
 from smart_coop.tenancy.services import entity_create
 
-DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - printed on purpose: demo accounts only
-ROLE_LOGINS = {
-    Role.MEMBER: "member",
-    Role.ADVISOR: "advisor",
-    Role.ACCOUNTANT: "accountant",
-    Role.ENTITY_ADMIN: "admin",
-}
-
 
 class Command(BaseCommand):
-    help = "Create the demo entities and one demo user per role in each. Safe to run again."
+    help = "Create the demo entities, one demo user per role and demo contracts. Safe to run again."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-host", default=settings.BASE_HOST)
@@ -36,18 +26,10 @@ class Command(BaseCommand):
             result = entity_create(code=code, base_host=base_host)
             self.stdout.write(f"entity {code}: {'created' if result.created else 'already there'}")
             with schema_context(result.entity.schema_name):
-                for role, login in ROLE_LOGINS.items():
-                    email = f"{login}@{code}.demo.coop"
-                    if not User.objects.filter(email=email).exists():
-                        user_create(
-                            email=email,
-                            password=DEMO_PASSWORD,
-                            role=role,
-                            first_name=login.capitalize(),
-                            last_name=code.upper(),
-                            language=result.entity.default_language,
-                        )
-                    lines.append(
-                        f"  {code}  {role.label:<12} {email:<28} http://{result.domain}:{port}/"
-                    )
+                demo_populate(result.entity)
+            for role, login in ROLE_LOGINS.items():
+                email = f"{login}@{code}.demo.coop"
+                lines.append(
+                    f"  {code}  {role.label:<12} {email:<28} http://{result.domain}:{port}/"
+                )
         self.stdout.write("\n".join(lines))
