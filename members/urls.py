@@ -17,6 +17,11 @@ urlpatterns = [
     path("contracts/<int:pk>/withdraw/", views.contract_withdraw, name="contract-withdraw"),
     path("contracts/<int:pk>/cancel/", views.contract_cancel, name="contract-cancel"),
     path(
+        "contracts/<int:pk>/files/<str:kind>/<int:file_id>/",
+        views.contract_file,
+        name="contract-file",
+    ),
+    path(
         "contracts/<int:pk>/attachments/",
         views.contract_attachment_add,
         name="contract-attachment-add",

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -385,3 +385,25 @@ def contract_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
             for message in errors:
                 messages.error(request, str(message))
     return redirect("members:contract-detail", pk=contract.pk)
+
+
+@login_required
+def contract_file(request: HttpRequest, pk: int, kind: str, file_id: int) -> FileResponse:
+    """A receipt or an attachment of a contract, for its member or the entity's staff only.
+
+    Files live under the entity's own folder and are never served from a public URL.
+    """
+    user = _user(request)
+    contracts = Contract.objects.all()
+    if not user.has_perm("members.view_contract"):
+        contracts = contracts.filter(member__user=user)
+    contract = get_object_or_404(contracts, pk=pk)
+    if kind == "receipt":
+        stored = get_object_or_404(contract.expenses.exclude(receipt=""), pk=file_id).receipt
+    elif kind == "attachment":
+        stored = get_object_or_404(contract.attachments, pk=file_id).file
+    else:
+        raise Http404
+    return FileResponse(
+        stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1]
+    )

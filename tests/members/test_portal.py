@@ -213,3 +213,28 @@ def test_the_dashboard_shows_what_to_do_and_the_insurance(
     assert "Submit your draft" in page
     assert "Festival set" in page
     assert "You are not covered in" in page
+
+
+def test_a_receipt_is_served_to_its_member_only(
+    member_client: tuple[HttpClient, Member, Client], be: Entity
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    http, member, client = member_client
+    first = entity_today(be) + datetime.timedelta(days=5)
+    data = contract_post(client.pk, first, save="1")
+    data["expenses-0-receipt"] = SimpleUploadedFile("ticket.pdf", b"%PDF-1.4 train ticket")
+    assert http.post("/contracts/new/", data).status_code == 302
+    with schema_context("be"):
+        contract = Contract.objects.get(member=member)
+        expense = contract.expenses.get()
+        assert expense.receipt.name.startswith(f"contracts/{contract.pk}/")
+        stranger_email = MemberFactory().user.email
+    url = f"/contracts/{contract.pk}/files/receipt/{expense.pk}/"
+    response = http.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 train ticket"
+
+    stranger = HttpClient(headers={"host": "be.testserver.local"})
+    log_in(stranger, stranger_email)
+    assert stranger.get(url).status_code == 404
