@@ -407,12 +407,14 @@ class EmploymentDeclaration(models.Model):
         SENT = "sent", _("sent")
         ACCEPTED = "accepted", _("accepted")
         ERROR = "error", _("error")
+        CANCELLED = "cancelled", _("cancelled before sending")
 
     TRANSITIONS: dict[str, frozenset[str]] = {
-        State.TO_SEND: frozenset({State.SENT, State.ERROR}),
+        State.TO_SEND: frozenset({State.SENT, State.ERROR, State.CANCELLED}),
         State.SENT: frozenset({State.ACCEPTED, State.ERROR}),
         State.ERROR: frozenset({State.TO_SEND}),
         State.ACCEPTED: frozenset(),
+        State.CANCELLED: frozenset(),
     }
 
     contract = models.ForeignKey(

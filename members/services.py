@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,7 +119,14 @@ def member_onboard(*, user: User, data: MemberInput, advisor: User | None = None
         raise DomainError(
             "Another member has this national identification number.", field="national_id"
         )
-    return Member.objects.create(user=user, advisor=advisor, **fields)
+    try:
+        with transaction.atomic():
+            return Member.objects.create(user=user, advisor=advisor, **fields)
+    except IntegrityError:
+        # A concurrent request opened a file for this person or this user first.
+        raise DomainError(
+            "A member file already exists for this person.", field="national_id"
+        ) from None
 
 
 @transaction.atomic
@@ -235,6 +242,10 @@ def client_create(*, data: ClientInput, actor: User) -> Client:
 @transaction.atomic
 def client_status_set(*, client: Client, status: str, actor: User, reason: str) -> Client:
     """Put a client on ok / watch / blocked; a blocked client gets no new contract."""
+    if status not in Client.Status.values:
+        raise DomainError(f"Unknown client status {status!r}.", field="status")
+    if not reason.strip():
+        raise DomainError("Say why the client's status changes.", field="reason")
     client = Client.objects.select_for_update().get(pk=client.pk)
     client.status = status
     client.status_reason = reason
@@ -285,8 +296,29 @@ class ContractInput:
     vat_rate: Decimal | None = None  # one of the entity's rates; the standard one by default
 
 
-def _contract_problems(data: ContractInput, entity: Entity, on: datetime.date) -> list[Problem]:
-    """Every rule a contract's content must meet, whatever its state."""
+HOURS_UNIT = Decimal("0.01")
+
+
+def _normalized(data: ContractInput, currency: str) -> ContractInput:
+    """Amounts rounded to the currency and hours to the hundredth, as they will be stored:
+    the rules judge what is saved, not what was typed."""
+    return replace(
+        data,
+        price=quantize(data.price, currency),
+        work_days=[
+            replace(day, hours=day.hours.quantize(HOURS_UNIT, rounding=ROUND_HALF_UP))
+            for day in data.work_days
+        ],
+        expenses=[replace(e, amount=quantize(e.amount, currency)) for e in data.expenses],
+    )
+
+
+def _contract_problems(data: ContractInput, entity: Entity) -> list[Problem]:
+    """Every rule a contract's content must meet, whatever its state.
+
+    Rates and amounts are those in force on the work's first day.
+    """
+    on = data.first_day
     problems: list[Problem] = []
     if data.last_day < data.first_day:
         problems.append(Problem("The last day cannot be before the first day.", "last_day"))
@@ -346,11 +378,19 @@ def contract_estimate(
 
 
 def _submission_problems(
-    contract: Contract, entity: Entity, *, late_allowed: bool
+    contract: Contract, entity: Entity, *, late_allowed: bool, approving: bool = False
 ) -> list[Problem]:
     """Rules checked when a contract goes to review (and again when it is approved)."""
     problems: list[Problem] = []
     today = entity_today(entity)
+    if approving and contract.member.state == Member.State.APPLICANT:
+        problems.append(
+            Problem(
+                "The member file is not active yet: activate it before approving a contract.",
+                "member",
+                "member_not_active",
+            )
+        )
     if contract.member.state in {Member.State.SUSPENDED, Member.State.LEFT}:
         problems.append(
             Problem(
@@ -389,7 +429,9 @@ def _submission_problems(
             )
         minimum = entity.amount(Amount.Kind.MINIMUM_HOURLY_GROSS, contract.first_day)
         hourly = quantize(estimate.gross / hours, entity.currency)
-        if hourly < minimum:
+        # Compare totals, not the rounded hourly figure: rounding must not let pay under the
+        # minimum through.
+        if estimate.gross < minimum * hours:
             problems.append(
                 Problem(
                     f"This price pays {hourly} {entity.currency} gross per hour, below the "
@@ -411,7 +453,7 @@ def _snapshot(contract: Contract) -> dict[str, Any]:
         "last_day": str(contract.last_day),
         "price": str(contract.price),
         "vat_treatment": contract.vat_treatment,
-        "vat_rate": str(contract.vat_rate),
+        "vat_rate": f"{Decimal(contract.vat_rate):.4f}",
         "state": contract.state,
         "work_days": [f"{d.day} {d.hours}h" for d in contract.work_days.all()],
         "expenses": [f"{e.kind} {e.amount}" for e in contract.expenses.order_by("pk")],
@@ -442,10 +484,28 @@ def _move(contract: Contract, to_state: str) -> None:
     contract.state = to_state
 
 
-def _lock(contract: Contract) -> Contract:
-    return (
-        Contract.objects.select_for_update().select_related("member", "client").get(pk=contract.pk)
+def _lock(contract: Contract, actor: User, *, review: bool = False) -> Contract:
+    """The contract, locked for this transaction, once ``actor`` is known to be allowed.
+
+    Its member acts on their own contracts; reviewers (advisors) on any of the entity's; a
+    partner platform on the contracts it opened. Others are told it does not exist.
+    """
+    # Lock the contract row only (of=self): the partner is an outer join.
+    locked = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("member", "client", "partner")
+        .get(pk=contract.pk)
     )
+    is_partner = locked.partner is not None and locked.partner.api_user_id == actor.pk
+    is_reviewer = actor.has_perm("members.review_contract")
+    allowed = (
+        is_reviewer or is_partner
+        if review
+        else (locked.member.user_id == actor.pk or is_reviewer or is_partner)
+    )
+    if not allowed:
+        raise DomainError("No such contract.", field="contract", code="not_found")
+    return locked
 
 
 @transaction.atomic
@@ -459,7 +519,10 @@ def contract_save_draft(
     change in the history.
     """
     entity = current_entity()
-    problems = _contract_problems(data, entity, entity_today(entity))
+    if contract is not None and contract.member_id != member.pk:
+        raise DomainError("No such contract.", field="contract", code="not_found")
+    data = _normalized(data, entity.currency)
+    problems = _contract_problems(data, entity)
     if problems:
         raise DomainError.many(problems)
     treatment = vat_treatment_for(entity=entity, client=data.client)
@@ -488,9 +551,7 @@ def contract_save_draft(
         before = None
         action = "created"
     else:
-        contract = _lock(contract)
-        if contract.member_id != member.pk:
-            raise DomainError("This contract is not yours.", field="contract", code="not_found")
+        contract = _lock(contract, actor)
         if not contract.is_editable:
             raise DomainError(
                 f"A {contract.get_state_display()} contract cannot be edited.", field="state"
@@ -524,7 +585,7 @@ def contract_save_draft(
 def contract_attachment_add(
     *, contract: Contract, actor: User, kind: str, file: File
 ) -> Attachment:
-    contract = _lock(contract)
+    contract = _lock(contract, actor)
     if not contract.is_editable:
         raise DomainError("Attachments are added while the contract is a draft.", field="file")
     before = _snapshot(contract)
@@ -555,7 +616,7 @@ def contract_submit(*, contract: Contract, actor: User) -> Contract:
     records the submission.
     """
     entity = current_entity()
-    contract = _lock(contract)
+    contract = _lock(contract, actor)
     if contract.state == Contract.State.SUBMITTED:
         return contract
     before = _snapshot(contract)
@@ -574,7 +635,7 @@ def contract_submit(*, contract: Contract, actor: User) -> Contract:
 @transaction.atomic
 def contract_withdraw(*, contract: Contract, actor: User) -> Contract:
     """Take a submitted contract back before the review: it is a draft again."""
-    contract = _lock(contract)
+    contract = _lock(contract, actor)
     if contract.state == Contract.State.DRAFT:
         return contract
     before = _snapshot(contract)
@@ -589,7 +650,7 @@ def contract_withdraw(*, contract: Contract, actor: User) -> Contract:
 def contract_cancel(*, contract: Contract, actor: User, reason: str = "") -> Contract:
     """Cancel a draft, or an approved contract before its work starts."""
     entity = current_entity()
-    contract = _lock(contract)
+    contract = _lock(contract, actor)
     if contract.state == Contract.State.CANCELLED:
         return contract
     if contract.state == Contract.State.APPROVED and contract.first_day <= entity_today(entity):
@@ -599,7 +660,15 @@ def contract_cancel(*, contract: Contract, actor: User, reason: str = "") -> Con
     before = _snapshot(contract)
     _move(contract, Contract.State.CANCELLED)
     contract.save(update_fields=["state", "updated_at"])
-    _event(contract, actor=actor, action="cancelled", before=before, note=reason)
+    # Declarations not sent yet are withdrawn; one already sent needs a cancellation filed
+    # with the authority, which the operator sees on the declaration.
+    unsent = contract.declarations.filter(state=EmploymentDeclaration.State.TO_SEND)
+    unsent.update(state=EmploymentDeclaration.State.CANCELLED, updated_at=timezone.now())
+    if contract.declarations.filter(
+        state__in=[EmploymentDeclaration.State.SENT, EmploymentDeclaration.State.ACCEPTED]
+    ).exists():
+        reason = f"{reason} (a declaration already sent must be cancelled with the authority)"
+    _event(contract, actor=actor, action="cancelled", before=before, note=reason.strip())
     return contract
 
 
@@ -622,12 +691,14 @@ def contract_approve(
     days, in the state "to send"; records it; tells the member by email on commit.
     """
     entity = current_entity()
-    contract = _lock(contract)
+    contract = _lock(contract, actor, review=True)
     if contract.state == Contract.State.APPROVED:
         return contract
     before = _snapshot(contract)
     _move(contract, Contract.State.APPROVED)
-    problems = _submission_problems(contract, entity, late_allowed=bool(late_reason.strip()))
+    problems = _submission_problems(
+        contract, entity, late_allowed=bool(late_reason.strip()), approving=True
+    )
     if problems:
         raise DomainError.many(problems)
     contract.reviewed_by = actor
@@ -655,7 +726,7 @@ def contract_reject(*, contract: Contract, actor: User, reason: str) -> Contract
     """Refuse a submitted contract, with the reason the member will read."""
     if not reason.strip():
         raise DomainError("Give the member the reason of the refusal.", field="reason")
-    contract = _lock(contract)
+    contract = _lock(contract, actor, review=True)
     if contract.state == Contract.State.REJECTED:
         return contract
     before = _snapshot(contract)
@@ -674,7 +745,7 @@ def contract_request_changes(*, contract: Contract, actor: User, note: str) -> C
     """Send a submitted contract back to the member with what to change."""
     if not note.strip():
         raise DomainError("Tell the member what to change.", field="note")
-    contract = _lock(contract)
+    contract = _lock(contract, actor, review=True)
     if contract.state == Contract.State.CHANGES_REQUESTED:
         return contract
     before = _snapshot(contract)
@@ -705,6 +776,7 @@ def declaration_state_set(
         raise DomainError(
             f"A declaration {declaration.get_state_display()} cannot become {to_state}.",
             field="state",
+            code="illegal_transition",
         )
     if to_state == EmploymentDeclaration.State.ACCEPTED and not reference.strip():
         raise DomainError(
@@ -740,6 +812,21 @@ class ShiftInput:
     place: str
 
 
+def _shift_same_or_refuse(existing: Contract, data: ShiftInput) -> None:
+    """A shift id names one shift: the same call again is fine, other content is a conflict."""
+    days = [(day.day, day.hours) for day in existing.work_days.all()]
+    if (
+        existing.member.user.email.lower() != data.member_email.strip().lower()
+        or days != [(data.day, data.hours.quantize(HOURS_UNIT, rounding=ROUND_HALF_UP))]
+        or existing.price != quantize(data.price, existing.currency)
+    ):
+        raise DomainError(
+            f"Shift {data.shift_id} was already opened with other details.",
+            field="shift_id",
+            code="shift_conflict",
+        )
+
+
 @transaction.atomic
 def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract, bool]:
     """A partner platform opens a shift for one of its workers: an approved contract, or a refusal.
@@ -748,8 +835,18 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
     Effects: checks the agreement (minimum shift length, minimum net pay per hour) and the
     contract rules; creates the contract, submits and approves it in the partner's name.
     """
-    existing = Contract.objects.filter(partner=partner, partner_shift_id=data.shift_id).first()
+    if not partner.is_active:
+        raise DomainError(
+            f"The agreement with {partner.name} is not active.", field="partner", code="inactive"
+        )
+    existing = (
+        Contract.objects.filter(partner=partner, partner_shift_id=data.shift_id)
+        .select_related("member__user")
+        .prefetch_related("work_days")
+        .first()
+    )
     if existing is not None:
+        _shift_same_or_refuse(existing, data)
         return existing, False
     entity = current_entity()
     member = (

@@ -8,6 +8,7 @@ from types import ModuleType
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.at import vnr as at_vnr
+from stdnum.be import bis as be_bis
 from stdnum.be import nn as be_nn
 from stdnum.be import vat as be_vat
 from stdnum.de import idnr as de_idnr
@@ -22,15 +23,17 @@ from stdnum.se import personnummer as se_personnummer
 from smart_coop.errors import DomainError
 
 # The number the authority uses to identify a worker, per entity country.
-NATIONAL_ID_MODULES: dict[str, ModuleType] = {
-    "BE": be_nn,  # national register number (rijksregisternummer)
-    "FR": fr_nir,  # numéro de sécurité sociale
-    "IT": it_codicefiscale,
-    "DE": de_idnr,  # steuerliche Identifikationsnummer
-    "ES": es_nif,  # DNI / NIE
-    "SE": se_personnummer,
-    "NL": nl_bsn,
-    "AT": at_vnr,  # Versicherungsnummer
+NATIONAL_ID_MODULES: dict[str, tuple[ModuleType, ...]] = {
+    # national register number, or the BIS number of workers not in the register (Dimona
+    # accepts both)
+    "BE": (be_nn, be_bis),
+    "FR": (fr_nir,),  # numéro de sécurité sociale
+    "IT": (it_codicefiscale,),
+    "DE": (de_idnr,),  # steuerliche Identifikationsnummer
+    "ES": (es_nif,),  # DNI / NIE
+    "SE": (se_personnummer,),
+    "NL": (nl_bsn,),
+    "AT": (at_vnr,),  # Versicherungsnummer
 }
 # Hungary's TAJ number has no python-stdnum module: its format (9 digits) is checked only.
 NATIONAL_ID_FORMATS = {"HU": re.compile(r"^\d{9}$")}
@@ -69,14 +72,17 @@ EU_COUNTRIES = frozenset(
 
 
 def national_id_clean(number: str, *, country: str) -> str:
-    module = NATIONAL_ID_MODULES.get(country)
-    if module is not None:
-        try:
-            return str(module.validate(number))
-        except StdnumError as error:
-            raise DomainError(
-                f"Invalid national identification number: {error}", field="national_id"
-            ) from error
+    modules = NATIONAL_ID_MODULES.get(country)
+    if modules:
+        first_error: StdnumError | None = None
+        for module in modules:
+            try:
+                return str(module.validate(number))
+            except StdnumError as error:
+                first_error = first_error or error
+        raise DomainError(
+            f"Invalid national identification number: {first_error}", field="national_id"
+        ) from first_error
     compact = re.sub(r"[\s.\-/]", "", number)
     pattern = NATIONAL_ID_FORMATS.get(country)
     if pattern is not None and not pattern.match(compact):

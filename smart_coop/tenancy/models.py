@@ -10,6 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
+from smart_coop.errors import DomainError
+
+
+class RateNotFoundError(DomainError, LookupError):
+    """The entity has no rate or amount of this kind for the day asked: the day is out of range.
+
+    Every caller asks about the first day of the work, hence the field.
+    """
+
+    def __init__(self, entity: Entity, kind: str, on: datetime.date) -> None:
+        super().__init__(
+            f"{entity.legal_name} has no {kind.replace('_', ' ')} for {on.isoformat()}: "
+            "choose a later date.",
+            field="first_day",
+            code="no_rate",
+        )
+
 
 class PayoutDelayUnit(models.TextChoices):
     CALENDAR = "calendar", _("calendar days")
@@ -88,7 +105,7 @@ class Entity(TenantMixin):
         """The one percentage of ``kind`` valid on ``on`` (the highest if several)."""
         rates = self.rates_in_force(kind, on)
         if not rates:
-            raise LookupError(f"Entity {self.code} has no {kind} rate on {on}")
+            raise RateNotFoundError(self, kind, on)
         return rates[0]
 
     def amount(self, kind: str, on: datetime.date) -> Decimal:
@@ -100,7 +117,7 @@ class Entity(TenantMixin):
             .first()
         )
         if found is None:
-            raise LookupError(f"Entity {self.code} has no {kind} amount on {on}")
+            raise RateNotFoundError(self, kind, on)
         return found.amount
 
     def rates_in_force(self, kind: str, on: datetime.date) -> list[Decimal]:
