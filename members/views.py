@@ -405,5 +405,5 @@ def contract_file(request: HttpRequest, pk: int, kind: str, file_id: int) -> Fil
     else:
         raise Http404
     return FileResponse(
-        stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1]
+        stored.open("rb"), as_attachment=True, filename=(stored.name or "").rsplit("/", 1)[-1]
     )
