@@ -163,6 +163,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["smart_coop.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"  # stored in UTC; each entity shows its own time zone
 USE_TZ = True

@@ -129,3 +129,22 @@ def test_the_password_reset_confirm_page_sets_a_new_password(be_client: Client) 
     with schema_context("be"):
         assert User.objects.get(email="jan@example.org").check_password("fresh-passphrase-99")
     assert settings.LOGIN_URL == "login"
+
+
+def test_pages_show_times_in_the_entity_time_zone_and_european_dates(be_client: Client) -> None:
+    from django.utils import timezone
+
+    with schema_context("be"):
+        UserFactory(email="tz@example.org")
+    be_client.post("/accounts/login/", {"username": "tz@example.org", "password": PASSWORD})
+    response = be_client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE  # reset after the request
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override("en"):
+        rendered = Template('{{ day|date:"SHORT_DATE_FORMAT" }}').render(
+            Context({"day": __import__("datetime").date(2026, 12, 2)})
+        )
+    assert rendered == "02/12/2026"
