@@ -709,8 +709,8 @@ class MemberAdmin(ServiceAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None) -> list[str]:
         if obj is None:
             return []
-        # No service assigns another advisor yet; the state moves with "change state".
-        return ["user", "state", "advisor", "created_at", "updated_at"]
+        # The state moves with the "change state" action, which asks why.
+        return ["user", "state", "created_at", "updated_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Member | None = None) -> bool:
         return False
@@ -728,6 +728,10 @@ class MemberAdmin(ServiceAdmin):
         data = services.MemberInput(**{name: form.cleaned_data[name] for name in MEMBER_FIELDS})
         if change:
             member = services.member_update(member=obj, data=data, actor=_actor(request))
+            if "advisor" in form.changed_data:
+                member = services.member_advisor_set(
+                    member=member, advisor=form.cleaned_data.get("advisor"), actor=_actor(request)
+                )
         else:
             member = services.member_onboard(
                 user=form.cleaned_data["user"], data=data, advisor=form.cleaned_data.get("advisor")
@@ -1033,9 +1037,7 @@ class PartnerAdmin(ServiceAdmin):
     @admin.action(description=_("Issue a new API token"), permissions=["change"])
     def issue_token(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse | None:
         def issue(partner: Partner, data: dict[str, Any]) -> str:
-            # A new key replaces the old one, which stops working at once.
-            Token.objects.filter(user_id=partner.api_user_id).delete()
-            return str(Token.objects.create(user_id=partner.api_user_id).key)
+            return services.partner_token_issue(partner=partner, actor=_actor(request))
 
         def show(results: list[tuple[Any, Any]]) -> HttpResponse:
             # The keys are shown on this page only: not put in a message, which is stored.

@@ -43,6 +43,7 @@ from members.validators import (
 )
 from payroll.estimates import SalaryEstimate, salary_estimate
 from smart_coop.accounts.models import User
+from smart_coop.accounts.roles import Role
 from smart_coop.errors import DomainError, Problem
 from smart_coop.money import quantize
 from smart_coop.tenancy.current import current_entity
@@ -144,6 +145,17 @@ def member_update(*, member: Member, data: MemberInput, actor: User) -> Member:
 
 
 @transaction.atomic
+def member_advisor_set(*, member: Member, advisor: User | None, actor: User) -> Member:
+    """Give the member file to an advisor (or to nobody); only advisors may follow members."""
+    if advisor is not None and not advisor.groups.filter(name=Role.ADVISOR.value).exists():
+        raise DomainError("This person is not an advisor of the entity.", field="advisor")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    member.advisor = advisor
+    member.save(update_fields=["advisor", "updated_at"])
+    return member
+
+
+@transaction.atomic
 def member_state_change(*, member: Member, to_state: str, actor: User, reason: str) -> Member:
     """Move a member file to ``to_state`` (applicant -> active -> suspended / left).
 
@@ -196,6 +208,41 @@ class ClientInput:
     payment_terms_days: int = 30
 
 
+def _client_fields(data: ClientInput, *, exclude_pk: int | None = None) -> dict[str, Any]:
+    """The client's fields, validated: VAT number, EU companies' VAT, duplicates, terms."""
+    country = data.country.upper()
+    vat_number = client_vat_clean(data.vat_number, country=country)
+    if data.kind == Client.Kind.COMPANY and country in EU_COUNTRIES and not vat_number:
+        raise DomainError("A company in the EU needs its VAT number.", field="vat_number")
+    if vat_number:
+        others = Client.objects.filter(vat_number=vat_number)
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+        existing = others.first()
+        if existing is not None:
+            raise ClientExistsError(existing)
+    if not 0 <= data.payment_terms_days <= 120:
+        raise DomainError(
+            "Payment terms must be between 0 and 120 days.", field="payment_terms_days"
+        )
+    return {
+        "name": data.name,
+        "kind": data.kind,
+        "country": country,
+        "vat_number": vat_number,
+        "company_number": data.company_number,
+        "peppol_id": peppol_id_derive(
+            country=country, vat_number=vat_number, company_number=data.company_number
+        ),
+        "street": data.street,
+        "postal_code": data.postal_code,
+        "city": data.city,
+        "email": data.email,
+        "language": data.language,
+        "payment_terms_days": data.payment_terms_days,
+    }
+
+
 @transaction.atomic
 def client_create(*, data: ClientInput, actor: User) -> Client:
     """Add a client to the entity's registry.
@@ -203,40 +250,31 @@ def client_create(*, data: ClientInput, actor: User) -> Client:
     Effects: validates the VAT number (python-stdnum); refuses a duplicate VAT number with the
     existing client (ClientExistsError); derives the Peppol id of Belgian companies.
     """
-    country = data.country.upper()
-    vat_number = client_vat_clean(data.vat_number, country=country)
-    if data.kind == Client.Kind.COMPANY and country in EU_COUNTRIES and not vat_number:
-        raise DomainError("A company in the EU needs its VAT number.", field="vat_number")
-    if vat_number:
-        existing = Client.objects.filter(vat_number=vat_number).first()
-        if existing is not None:
-            raise ClientExistsError(existing)
-    if not 0 <= data.payment_terms_days <= 120:
-        raise DomainError(
-            "Payment terms must be between 0 and 120 days.", field="payment_terms_days"
-        )
+    fields = _client_fields(data)
     try:
         with transaction.atomic():
-            return Client.objects.create(
-                name=data.name,
-                kind=data.kind,
-                country=country,
-                vat_number=vat_number,
-                company_number=data.company_number,
-                peppol_id=peppol_id_derive(
-                    country=country, vat_number=vat_number, company_number=data.company_number
-                ),
-                street=data.street,
-                postal_code=data.postal_code,
-                city=data.city,
-                email=data.email,
-                language=data.language,
-                payment_terms_days=data.payment_terms_days,
-                created_by=actor,
-            )
+            return Client.objects.create(created_by=actor, **fields)
     except IntegrityError:
         # Another request created it between our check and our insert.
-        raise ClientExistsError(Client.objects.get(vat_number=vat_number)) from None
+        raise ClientExistsError(Client.objects.get(vat_number=fields["vat_number"])) from None
+
+
+@transaction.atomic
+def client_update(*, client: Client, data: ClientInput, actor: User) -> Client:
+    """Correct a client's details (address, email, terms...), with the same checks as creation.
+
+    Contracts and invoices already made keep what they were made with.
+    """
+    fields = _client_fields(data, exclude_pk=client.pk)
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    for name, value in fields.items():
+        setattr(client, name, value)
+    try:
+        with transaction.atomic():
+            client.save(update_fields=list(fields))
+    except IntegrityError:
+        raise ClientExistsError(Client.objects.get(vat_number=fields["vat_number"])) from None
+    return client
 
 
 @transaction.atomic
@@ -784,6 +822,7 @@ def declaration_state_set(
         )
     if to_state == EmploymentDeclaration.State.ERROR and not error.strip():
         raise DomainError("Describe the error the authority returned.", field="error_message")
+    from_state = declaration.state
     declaration.state = to_state
     declaration.reference = reference or declaration.reference
     declaration.error_message = error
@@ -792,7 +831,7 @@ def declaration_state_set(
         contract=declaration.contract,
         actor=actor,
         action=f"declaration_{to_state}",
-        changes={"declaration": [declaration.kind, str(declaration.period_start)]},
+        changes={"state": [from_state, to_state]},
         note=reference or error,
     )
     return declaration
@@ -901,3 +940,12 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
         contract=contract, actor=partner.api_user, note=f"Partner shift {data.shift_id}"
     )
     return contract, True
+
+
+@transaction.atomic
+def partner_token_issue(*, partner: Partner, actor: User) -> str:
+    """A new API token for the partner's platform; the old one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=partner.api_user).delete()
+    return str(Token.objects.create(user=partner.api_user).key)

@@ -55,6 +55,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.view_member",
         "members.view_client",
         "members.view_contract",
+        "members.view_contractevent",
+        "members.view_workday",
+        "members.view_expense",
+        "members.view_attachment",
         "members.view_employmentdeclaration",
     ),
     Role.ENTITY_ADMIN: (

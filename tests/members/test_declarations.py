@@ -91,7 +91,7 @@ def test_a_declaration_goes_from_to_send_to_sent_to_accepted_with_a_reference(
         ("declaration_sent", advisor, ""),
         ("declaration_accepted", advisor, "DIM-0042"),
     ]
-    assert events[1].changes == {"declaration": ["dimona", str(contract.first_day)]}
+    assert events[1].changes == {"state": ["sent", "accepted"]}
 
 
 def test_an_acceptance_without_the_authoritys_reference_is_refused(in_be: Entity) -> None:

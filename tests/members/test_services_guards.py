@@ -113,3 +113,32 @@ def test_schemas_do_not_share_contracts(be: Entity, fr: Entity) -> None:
         ContractFactory()
     with schema_context("be"):
         assert Contract.objects.count() == 0
+
+
+def test_only_an_advisor_can_follow_a_member(in_be: Entity) -> None:
+    member = MemberFactory()
+    admin = UserFactory(role=Role.ENTITY_ADMIN)
+    advisor = UserFactory(role=Role.ADVISOR)
+    with pytest.raises(DomainError, match="not an advisor"):
+        services.member_advisor_set(member=member, advisor=member.user, actor=admin)
+    assert (
+        services.member_advisor_set(member=member, advisor=advisor, actor=admin).advisor == advisor
+    )
+
+
+def test_a_client_is_corrected_with_the_same_checks(in_be: Entity) -> None:
+    taken = ClientFactory(kind="company", vat_number="BE0403019261")
+    client = ClientFactory(name="Old name")
+    actor = UserFactory(role=Role.ADVISOR)
+    data = services.ClientInput(
+        name="New name", kind="company", country="BE", street="Rue 2", postal_code="4000",
+        city="Liège", email="new@client.example", vat_number="BE 0403 019 261",
+    )  # fmt: skip
+    with pytest.raises(services.ClientExistsError) as refused:
+        services.client_update(client=client, data=data, actor=actor)
+    assert refused.value.existing == taken
+    client.refresh_from_db()
+    assert client.name == "Old name"
+    data.vat_number = ""
+    data.kind = "public_body"
+    assert services.client_update(client=client, data=data, actor=actor).city == "Liège"
