@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members import declarations
 from members.models import (
@@ -100,7 +101,7 @@ def _member_fields(data: MemberInput) -> dict[str, Any]:
         except DomainError as error:
             problems.extend(error.problems)
     if data.date_of_birth >= entity_today(entity):
-        problems.append(Problem("The date of birth must be in the past.", "date_of_birth"))
+        problems.append(Problem(_("The date of birth must be in the past."), "date_of_birth"))
     if problems:
         raise DomainError.many(problems)
     return cleaned
@@ -114,11 +115,11 @@ def member_onboard(*, user: User, data: MemberInput, advisor: User | None = None
     and BIC (schwifty); creates the file.
     """
     if Member.objects.filter(user=user).exists():
-        raise DomainError("This user already has a member file.", field="user")
+        raise DomainError(_("This user already has a member file."), field="user")
     fields = _member_fields(data)
     if Member.objects.filter(national_id=fields["national_id"]).exists():
         raise DomainError(
-            "Another member has this national identification number.", field="national_id"
+            _("Another member has this national identification number."), field="national_id"
         )
     try:
         with transaction.atomic():
@@ -126,7 +127,7 @@ def member_onboard(*, user: User, data: MemberInput, advisor: User | None = None
     except IntegrityError:
         # A concurrent request opened a file for this person or this user first.
         raise DomainError(
-            "A member file already exists for this person.", field="national_id"
+            _("A member file already exists for this person."), field="national_id"
         ) from None
 
 
@@ -135,7 +136,7 @@ def member_update(*, member: Member, data: MemberInput, actor: User) -> Member:
     fields = _member_fields(data)
     if Member.objects.filter(national_id=fields["national_id"]).exclude(pk=member.pk).exists():
         raise DomainError(
-            "Another member has this national identification number.", field="national_id"
+            _("Another member has this national identification number."), field="national_id"
         )
     member = Member.objects.select_for_update().get(pk=member.pk)
     for name, value in fields.items():
@@ -148,7 +149,7 @@ def member_update(*, member: Member, data: MemberInput, actor: User) -> Member:
 def member_advisor_set(*, member: Member, advisor: User | None, actor: User) -> Member:
     """Give the member file to an advisor (or to nobody); only advisors may follow members."""
     if advisor is not None and not advisor.groups.filter(name=Role.ADVISOR.value).exists():
-        raise DomainError("This person is not an advisor of the entity.", field="advisor")
+        raise DomainError(_("This person is not an advisor of the entity."), field="advisor")
     member = Member.objects.select_for_update().get(pk=member.pk)
     member.advisor = advisor
     member.save(update_fields=["advisor", "updated_at"])
@@ -166,10 +167,12 @@ def member_state_change(*, member: Member, to_state: str, actor: User, reason: s
         return member
     if to_state not in Member.TRANSITIONS[member.state]:
         raise DomainError(
-            f"A member cannot go from {member.get_state_display()} to {to_state}.", field="state"
+            _("A member cannot go from %(from_state)s to %(to_state)s.")
+            % {"from_state": member.get_state_display(), "to_state": to_state},
+            field="state",
         )
     if not reason.strip():
-        raise DomainError("Say why the member's state changes.", field="reason")
+        raise DomainError(_("Say why the member's state changes."), field="reason")
     MemberStateChange.objects.create(
         member=member, from_state=member.state, to_state=to_state, actor=actor, reason=reason
     )
@@ -186,7 +189,8 @@ class ClientExistsError(DomainError):
 
     def __init__(self, existing: Client) -> None:
         super().__init__(
-            f"{existing.name} already has this VAT number: choose it instead.",
+            _("%(client)s already has this VAT number: choose it instead.")
+            % {"client": existing.name},
             field="vat_number",
             code="client_exists",
         )
@@ -213,7 +217,7 @@ def _client_fields(data: ClientInput, *, exclude_pk: int | None = None) -> dict[
     country = data.country.upper()
     vat_number = client_vat_clean(data.vat_number, country=country)
     if data.kind == Client.Kind.COMPANY and country in EU_COUNTRIES and not vat_number:
-        raise DomainError("A company in the EU needs its VAT number.", field="vat_number")
+        raise DomainError(_("A company in the EU needs its VAT number."), field="vat_number")
     if vat_number:
         others = Client.objects.filter(vat_number=vat_number)
         if exclude_pk is not None:
@@ -223,7 +227,7 @@ def _client_fields(data: ClientInput, *, exclude_pk: int | None = None) -> dict[
             raise ClientExistsError(existing)
     if not 0 <= data.payment_terms_days <= 120:
         raise DomainError(
-            "Payment terms must be between 0 and 120 days.", field="payment_terms_days"
+            _("Payment terms must be between 0 and 120 days."), field="payment_terms_days"
         )
     return {
         "name": data.name,
@@ -281,9 +285,11 @@ def client_update(*, client: Client, data: ClientInput, actor: User) -> Client:
 def client_status_set(*, client: Client, status: str, actor: User, reason: str) -> Client:
     """Put a client on ok / watch / blocked; a blocked client gets no new contract."""
     if status not in Client.Status.values:
-        raise DomainError(f"Unknown client status {status!r}.", field="status")
+        raise DomainError(
+            _("Unknown client status %(status)s.") % {"status": repr(status)}, field="status"
+        )
     if not reason.strip():
-        raise DomainError("Say why the client's status changes.", field="reason")
+        raise DomainError(_("Say why the client's status changes."), field="reason")
     client = Client.objects.select_for_update().get(pk=client.pk)
     client.status = status
     client.status_reason = reason
@@ -359,43 +365,49 @@ def _contract_problems(data: ContractInput, entity: Entity) -> list[Problem]:
     on = data.first_day
     problems: list[Problem] = []
     if data.last_day < data.first_day:
-        problems.append(Problem("The last day cannot be before the first day.", "last_day"))
+        problems.append(Problem(_("The last day cannot be before the first day."), "last_day"))
     ceiling = entity.amount(Amount.Kind.CONTRACT_PRICE_CEILING, on)
     if data.price <= ZERO:
-        problems.append(Problem("The price must be more than zero.", "price"))
+        problems.append(Problem(_("The price must be more than zero."), "price"))
     elif data.price > ceiling:
         problems.append(
             Problem(
-                f"The price is above the ceiling of {ceiling} {entity.currency} for one contract;"
-                " split the work or ask your advisor.",
+                _(
+                    "The price is above the ceiling of %(ceiling)s %(currency)s for one contract;"
+                    " split the work or ask your advisor."
+                )
+                % {"ceiling": ceiling, "currency": entity.currency},
                 "price",
             )
         )
     if data.client.status == Client.Status.BLOCKED:
         problems.append(
             Problem(
-                f"{data.client.name} is blocked after a payment default: no new contract.",
+                _("%(client)s is blocked after a payment default: no new contract.")
+                % {"client": data.client.name},
                 "client",
                 "client_blocked",
             )
         )
     days = [work_day.day for work_day in data.work_days]
     if len(days) != len(set(days)):
-        problems.append(Problem("A work day is listed twice.", "work_days"))
+        problems.append(Problem(_("A work day is listed twice."), "work_days"))
     for work_day in data.work_days:
         if not data.first_day <= work_day.day <= data.last_day:
             problems.append(
                 Problem(
-                    f"{work_day.day} is outside the contract's first and last day.", "work_days"
+                    _("%(day)s is outside the contract's first and last day.")
+                    % {"day": work_day.day},
+                    "work_days",
                 )
             )
         if not ZERO < work_day.hours <= 24:
             problems.append(
-                Problem("Hours per day must be more than 0 and at most 24.", "work_days")
+                Problem(_("Hours per day must be more than 0 and at most 24."), "work_days")
             )
     for expense in data.expenses:
         if expense.amount <= ZERO:
-            problems.append(Problem("An expense must be more than zero.", "expenses"))
+            problems.append(Problem(_("An expense must be more than zero."), "expenses"))
     if data.vat_rate is not None and vat_treatment_for(entity=entity, client=data.client) == (
         VatTreatment.DOMESTIC
     ):
@@ -405,7 +417,7 @@ def _contract_problems(data: ContractInput, entity: Entity) -> list[Problem]:
             *entity.rates_in_force(Rate.Kind.VAT_SUPER_REDUCED, on),
         ]
         if data.vat_rate not in allowed:
-            problems.append(Problem("Choose one of the entity's VAT rates.", "vat_rate"))
+            problems.append(Problem(_("Choose one of the entity's VAT rates."), "vat_rate"))
     return problems
 
 
@@ -424,7 +436,7 @@ def _submission_problems(
     if approving and contract.member.state == Member.State.APPLICANT:
         problems.append(
             Problem(
-                "The member file is not active yet: activate it before approving a contract.",
+                _("The member file is not active yet: activate it before approving a contract."),
                 "member",
                 "member_not_active",
             )
@@ -432,7 +444,8 @@ def _submission_problems(
     if contract.member.state in {Member.State.SUSPENDED, Member.State.LEFT}:
         problems.append(
             Problem(
-                f"Your member file is {contract.member.get_state_display()}: you cannot submit.",
+                _("Your member file is %(state)s: you cannot submit.")
+                % {"state": contract.member.get_state_display()},
                 "member",
                 "member_suspended",
             )
@@ -440,19 +453,23 @@ def _submission_problems(
     if contract.first_day < today and not late_allowed:
         problems.append(
             Problem(
-                "The work has already started: a contract is declared before the work. "
-                "Ask your advisor.",
+                _(
+                    "The work has already started: a contract is declared before the work. "
+                    "Ask your advisor."
+                ),
                 "first_day",
                 "late_declaration",
             )
         )
     work_days = list(contract.work_days.all())
     if not work_days:
-        problems.append(Problem("List the days you will work, with their hours.", "work_days"))
+        problems.append(Problem(_("List the days you will work, with their hours."), "work_days"))
     if contract.client.status == Client.Status.BLOCKED:
         problems.append(
             Problem(
-                f"{contract.client.name} is blocked: no new contract.", "client", "client_blocked"
+                _("%(client)s is blocked: no new contract.") % {"client": contract.client.name},
+                "client",
+                "client_blocked",
             )
         )
     hours = sum((day.hours for day in work_days), ZERO)
@@ -463,7 +480,7 @@ def _submission_problems(
         )
         if estimate.budget <= ZERO:
             problems.append(
-                Problem("The expenses leave nothing for the salary after the fee.", "expenses")
+                Problem(_("The expenses leave nothing for the salary after the fee."), "expenses")
             )
         minimum = entity.amount(Amount.Kind.MINIMUM_HOURLY_GROSS, contract.first_day)
         hourly = quantize(estimate.gross / hours, entity.currency)
@@ -472,8 +489,11 @@ def _submission_problems(
         if estimate.gross < minimum * hours:
             problems.append(
                 Problem(
-                    f"This price pays {hourly} {entity.currency} gross per hour, below the "
-                    f"minimum of {minimum} {entity.currency}: raise the price or reduce the hours.",
+                    _(
+                        "This price pays %(hourly)s %(currency)s gross per hour, below the "
+                        "minimum of %(minimum)s %(currency)s: raise the price or reduce the hours."
+                    )
+                    % {"hourly": hourly, "minimum": minimum, "currency": entity.currency},
                     "price",
                     "below_minimum_pay",
                 )
@@ -515,7 +535,8 @@ def _event(
 def _move(contract: Contract, to_state: str) -> None:
     if to_state not in Contract.TRANSITIONS[contract.state]:
         raise DomainError(
-            f"A {contract.get_state_display()} contract cannot become {to_state}.",
+            _("A %(state)s contract cannot become %(to_state)s.")
+            % {"state": contract.get_state_display(), "to_state": to_state},
             field="state",
             code="illegal_transition",
         )
@@ -542,7 +563,7 @@ def _lock(contract: Contract, actor: User, *, review: bool = False) -> Contract:
         else (locked.member.user_id == actor.pk or is_reviewer or is_partner)
     )
     if not allowed:
-        raise DomainError("No such contract.", field="contract", code="not_found")
+        raise DomainError(_("No such contract."), field="contract", code="not_found")
     return locked
 
 
@@ -558,7 +579,7 @@ def contract_save_draft(
     """
     entity = current_entity()
     if contract is not None and contract.member_id != member.pk:
-        raise DomainError("No such contract.", field="contract", code="not_found")
+        raise DomainError(_("No such contract."), field="contract", code="not_found")
     data = _normalized(data, entity.currency)
     problems = _contract_problems(data, entity)
     if problems:
@@ -592,7 +613,9 @@ def contract_save_draft(
         contract = _lock(contract, actor)
         if not contract.is_editable:
             raise DomainError(
-                f"A {contract.get_state_display()} contract cannot be edited.", field="state"
+                _("A %(state)s contract cannot be edited.")
+                % {"state": contract.get_state_display()},
+                field="state",
             )
         before = _snapshot(contract)
         for name, value in values.items():
@@ -625,7 +648,7 @@ def contract_attachment_add(
 ) -> Attachment:
     contract = _lock(contract, actor)
     if not contract.is_editable:
-        raise DomainError("Attachments are added while the contract is a draft.", field="file")
+        raise DomainError(_("Attachments are added while the contract is a draft."), field="file")
     before = _snapshot(contract)
     attachment = Attachment.objects.create(contract=contract, kind=kind, file=file)
     _event(contract, actor=actor, action="attachment_added", before=before)
@@ -693,7 +716,7 @@ def contract_cancel(*, contract: Contract, actor: User, reason: str = "") -> Con
         return contract
     if contract.state == Contract.State.APPROVED and contract.first_day <= entity_today(entity):
         raise DomainError(
-            "The work has started: the contract can no longer be cancelled.", field="state"
+            _("The work has started: the contract can no longer be cancelled."), field="state"
         )
     before = _snapshot(contract)
     _move(contract, Contract.State.CANCELLED)
@@ -763,7 +786,7 @@ def contract_approve(
 def contract_reject(*, contract: Contract, actor: User, reason: str) -> Contract:
     """Refuse a submitted contract, with the reason the member will read."""
     if not reason.strip():
-        raise DomainError("Give the member the reason of the refusal.", field="reason")
+        raise DomainError(_("Give the member the reason of the refusal."), field="reason")
     contract = _lock(contract, actor, review=True)
     if contract.state == Contract.State.REJECTED:
         return contract
@@ -782,7 +805,7 @@ def contract_reject(*, contract: Contract, actor: User, reason: str) -> Contract
 def contract_request_changes(*, contract: Contract, actor: User, note: str) -> Contract:
     """Send a submitted contract back to the member with what to change."""
     if not note.strip():
-        raise DomainError("Tell the member what to change.", field="note")
+        raise DomainError(_("Tell the member what to change."), field="note")
     contract = _lock(contract, actor, review=True)
     if contract.state == Contract.State.CHANGES_REQUESTED:
         return contract
@@ -812,16 +835,17 @@ def declaration_state_set(
         return declaration
     if to_state not in EmploymentDeclaration.TRANSITIONS[declaration.state]:
         raise DomainError(
-            f"A declaration {declaration.get_state_display()} cannot become {to_state}.",
+            _("A declaration %(state)s cannot become %(to_state)s.")
+            % {"state": declaration.get_state_display(), "to_state": to_state},
             field="state",
             code="illegal_transition",
         )
     if to_state == EmploymentDeclaration.State.ACCEPTED and not reference.strip():
         raise DomainError(
-            "An accepted declaration has the authority's reference.", field="reference"
+            _("An accepted declaration has the authority's reference."), field="reference"
         )
     if to_state == EmploymentDeclaration.State.ERROR and not error.strip():
-        raise DomainError("Describe the error the authority returned.", field="error_message")
+        raise DomainError(_("Describe the error the authority returned."), field="error_message")
     from_state = declaration.state
     declaration.state = to_state
     declaration.reference = reference or declaration.reference
@@ -860,7 +884,7 @@ def _shift_same_or_refuse(existing: Contract, data: ShiftInput) -> None:
         or existing.price != quantize(data.price, existing.currency)
     ):
         raise DomainError(
-            f"Shift {data.shift_id} was already opened with other details.",
+            _("Shift %(shift)s was already opened with other details.") % {"shift": data.shift_id},
             field="shift_id",
             code="shift_conflict",
         )
@@ -876,7 +900,9 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
     """
     if not partner.is_active:
         raise DomainError(
-            f"The agreement with {partner.name} is not active.", field="partner", code="inactive"
+            _("The agreement with %(partner)s is not active.") % {"partner": partner.name},
+            field="partner",
+            code="inactive",
         )
     existing = (
         Contract.objects.filter(partner=partner, partner_shift_id=data.shift_id)
@@ -892,13 +918,13 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
         Member.objects.select_related("user").filter(user__email__iexact=data.member_email).first()
     )
     if member is None:
-        raise DomainError("No member of this entity has this email.", field="member_email")
+        raise DomainError(_("No member of this entity has this email."), field="member_email")
     problems: list[Problem] = []
     if data.hours < partner.min_shift_hours:
         problems.append(
             Problem(
-                f"A shift lasts at least {partner.min_shift_hours} hours under the agreement "
-                f"with {partner.name}.",
+                _("A shift lasts at least %(hours)s hours under the agreement with %(partner)s.")
+                % {"hours": partner.min_shift_hours, "partner": partner.name},
                 "hours",
                 "shift_too_short",
             )
@@ -907,8 +933,15 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
     if data.hours > 0 and estimate.net / data.hours < partner.min_hourly_net:
         problems.append(
             Problem(
-                f"The shift pays {quantize(estimate.net / data.hours, entity.currency)} "
-                f"{entity.currency} net per hour, below the agreed {partner.min_hourly_net}.",
+                _(
+                    "The shift pays %(hourly)s %(currency)s net per hour, "
+                    "below the agreed %(minimum)s."
+                )
+                % {
+                    "hourly": quantize(estimate.net / data.hours, entity.currency),
+                    "currency": entity.currency,
+                    "minimum": partner.min_hourly_net,
+                },
                 "price",
                 "below_partner_minimum",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
+from django.utils.translation import gettext as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.at import vnr as at_vnr
@@ -21,6 +22,7 @@ from stdnum.nl import bsn as nl_bsn
 from stdnum.se import personnummer as se_personnummer
 
 from smart_coop.errors import DomainError
+from smart_coop.identifiers import reason_for
 
 # The number the authority uses to identify a worker, per entity country.
 NATIONAL_ID_MODULES: dict[str, tuple[ModuleType, ...]] = {
@@ -74,23 +76,27 @@ EU_COUNTRIES = frozenset(
 def national_id_clean(number: str, *, country: str) -> str:
     modules = NATIONAL_ID_MODULES.get(country)
     if modules:
-        first_error: StdnumError | None = None
+        errors: list[StdnumError] = []
         for module in modules:
             try:
                 return str(module.validate(number))
             except StdnumError as error:
-                first_error = first_error or error
+                errors.append(error)
         raise DomainError(
-            f"Invalid national identification number: {first_error}", field="national_id"
-        ) from first_error
+            _("Invalid national identification number: %(reason)s.")
+            % {"reason": reason_for(errors[0])},
+            field="national_id",
+        ) from errors[0]
     compact = re.sub(r"[\s.\-/]", "", number)
     pattern = NATIONAL_ID_FORMATS.get(country)
     if pattern is not None and not pattern.match(compact):
         raise DomainError(
-            "Invalid national identification number: the format is not valid.", field="national_id"
+            _("Invalid national identification number: %(reason)s.")
+            % {"reason": _("the format is not valid")},
+            field="national_id",
         )
     if not compact:
-        raise DomainError("The national identification number is required.", field="national_id")
+        raise DomainError(_("The national identification number is required."), field="national_id")
     return compact
 
 
@@ -98,7 +104,9 @@ def iban_clean(number: str) -> str:
     try:
         return str(IBAN(number).compact)
     except SchwiftyException as error:
-        raise DomainError(f"Invalid IBAN: {error}", field="iban") from error
+        raise DomainError(
+            _("Invalid IBAN: %(reason)s.") % {"reason": reason_for(error)}, field="iban"
+        ) from error
 
 
 def bic_clean(code: str, *, iban: str) -> str:
@@ -112,7 +120,9 @@ def bic_clean(code: str, *, iban: str) -> str:
     try:
         return str(BIC(code))
     except SchwiftyException as error:
-        raise DomainError(f"Invalid BIC: {error}", field="bic") from error
+        raise DomainError(
+            _("Invalid BIC: %(reason)s.") % {"reason": reason_for(error)}, field="bic"
+        ) from error
 
 
 def client_vat_clean(number: str, *, country: str) -> str:
@@ -121,11 +131,15 @@ def client_vat_clean(number: str, *, country: str) -> str:
     try:
         compact = str(eu_vat.validate(number))
     except StdnumError as error:
-        raise DomainError(f"Invalid VAT number: {error}", field="vat_number") from error
+        raise DomainError(
+            _("Invalid VAT number: %(reason)s.") % {"reason": reason_for(error)},
+            field="vat_number",
+        ) from error
     prefix = "EL" if country == "GR" else country
     if not compact.startswith(prefix):
         raise DomainError(
-            f"This VAT number is not from {country}: it must start with {prefix}.",
+            _("This VAT number is not from %(country)s: it must start with %(prefix)s.")
+            % {"country": country, "prefix": prefix},
             field="vat_number",
         )
     return compact

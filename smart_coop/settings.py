@@ -233,10 +233,13 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: a missing or wrong credential is a 401 with `WWW-Authenticate: Token`
+    # (with the session first, DRF answers 403 for both).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": ["smart_coop.api.JSONBodyParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -247,6 +250,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "smart_coop API",
     "DESCRIPTION": "One API per entity, served at <code>.<host>/api/.",
     "VERSION": "0.1.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "ClientKindEnum": "members.models.Client.Kind",
+        "ExpenseKindEnum": "members.models.Expense.Kind",
+    },
 }
 
 # --- security ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import STAFF_ROLES, Role
@@ -27,7 +28,9 @@ def user_create(
     """
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise DomainError(f"A user with the email {email} already exists.", field="email")
+        raise DomainError(
+            _("A user with the email %(email)s already exists.") % {"email": email}, field="email"
+        )
     user = User.objects.create_user(
         email,
         password,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
@@ -21,8 +22,8 @@ class RateNotFoundError(DomainError, LookupError):
 
     def __init__(self, entity: Entity, kind: str, on: datetime.date) -> None:
         super().__init__(
-            f"{entity.legal_name} has no {kind.replace('_', ' ')} for {on.isoformat()}: "
-            "choose a later date.",
+            gettext("%(entity)s has no %(kind)s for %(day)s: choose a later date.")
+            % {"entity": entity.legal_name, "kind": kind.replace("_", " "), "day": on.isoformat()},
             field="first_day",
             code="no_rate",
         )

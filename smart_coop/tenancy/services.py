@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from smart_coop.errors import DomainError
@@ -26,7 +27,7 @@ class EntityCreateResult:
 
 def public_tenant_ensure(*, base_host: str) -> Entity:
     """The public schema's row and domain, which route the public site at ``base_host``."""
-    public, _ = Entity.objects.get_or_create(
+    public, _created = Entity.objects.get_or_create(
         schema_name=get_public_schema_name(),
         defaults={"code": "public", "legal_name": "smart_coop", "languages": ["en", "fr", "nl"]},
     )
@@ -40,7 +41,10 @@ def entity_data_get(code: str) -> EntityData:
     except KeyError:
         known = ", ".join(sorted(ENTITIES))
         raise DomainError(
-            f"Unknown entity code {code!r}. Known codes: {known}.", field="code", code="unknown"
+            _("Unknown entity code %(code)s. Known codes: %(known)s.")
+            % {"code": repr(code), "known": known},
+            field="code",
+            code="unknown",
         ) from None
 
 
@@ -85,8 +89,11 @@ def entity_create(
         entity.save(verbosity=verbosity)
     elif vat_number and entity.vat_number != vat:
         raise DomainError(
-            f"Entity {data.code} already exists with VAT number {entity.vat_number}; "
-            "change it in the admin, not by creating the entity again.",
+            _(
+                "Entity %(code)s already exists with VAT number %(vat_number)s; "
+                "change it in the admin, not by creating the entity again."
+            )
+            % {"code": data.code, "vat_number": entity.vat_number},
             field="vat_number",
             code="exists",
         )

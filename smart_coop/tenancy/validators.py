@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from smart_coop.errors import DomainError
+from smart_coop.identifiers import reason_for
 
 
 def vat_number_clean(number: str, *, country: str) -> str:
@@ -16,12 +18,19 @@ def vat_number_clean(number: str, *, country: str) -> str:
         compact: str = eu_vat.validate(number)
     except StdnumError as error:
         raise DomainError(
-            f"Invalid VAT number {number!r}: {error}", field="vat_number", code="vat_invalid"
+            _("Invalid VAT number %(number)s: %(reason)s.")
+            % {"number": repr(number), "reason": reason_for(error)},
+            field="vat_number",
+            code="vat_invalid",
         ) from error
     prefix = "EL" if country == "GR" else country
     if not compact.startswith(prefix):
         raise DomainError(
-            f"VAT number {number!r} is not a {country} VAT number (it must start with {prefix}).",
+            _(
+                "VAT number %(number)s is not a %(country)s VAT number "
+                "(it must start with %(prefix)s)."
+            )
+            % {"number": repr(number), "country": country, "prefix": prefix},
             field="vat_number",
             code="vat_country",
         )
@@ -32,7 +41,15 @@ def iban_clean(number: str, *, country: str) -> str:
     try:
         iban = IBAN(number)
     except SchwiftyException as error:
-        raise DomainError(f"Invalid IBAN {number!r}: {error}", field="iban") from error
+        raise DomainError(
+            _("Invalid IBAN %(number)s: %(reason)s.")
+            % {"number": repr(number), "reason": reason_for(error)},
+            field="iban",
+        ) from error
     if iban.country_code != country:
-        raise DomainError(f"IBAN {number!r} is not a {country} account.", field="iban")
+        raise DomainError(
+            _("IBAN %(number)s is not a %(country)s account.")
+            % {"number": repr(number), "country": country},
+            field="iban",
+        )
     return str(iban.compact)

@@ -75,8 +75,8 @@ def test_unknown_code_is_refused_and_nothing_is_created() -> None:
 @pytest.mark.parametrize(
     ("vat_number", "message"),
     [
-        ("NL812345679B01", "checksum or check digit is invalid"),
-        ("NL12", "has an invalid format"),
+        ("NL812345679B01", "the check digits are wrong"),
+        ("NL12", "the format is not valid"),
         ("BE0765432146", "is not a NL VAT number"),
     ],
 )
