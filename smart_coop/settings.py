@@ -69,6 +69,7 @@ TENANT_APPS = [
     "smart_coop.accounts",
     "rest_framework.authtoken",
     "members",
+    "smart_coop.ledger",
     "invoicing",
     "guarantee_fund",
     "payroll",

@@ -66,6 +66,10 @@ class EntityData:
     payout_delay_days: int
     payout_delay_unit: str  # "calendar" or "working"
     rates: tuple[RateData, ...]
+    # The registered office (demo addresses), printed on invoices as the seller's address.
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
     # The authority's declaration of employment made before the work starts (see
     # shared/domain/README.md, key take-away 3); "" where none is required before the start.
     hiring_declaration: str = ""
@@ -118,6 +122,9 @@ ENTITIES: dict[str, EntityData] = {
     for data in (
         EntityData(
             code="be",
+            street="Rue Coenraets 72",
+            postal_code="1060",
+            city="Bruxelles",
             country="BE",
             legal_name="Smart Coop Belgium SC",
             currency="EUR",
@@ -141,6 +148,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="fr",
+            street="10 rue de la Coopération",
+            postal_code="75011",
+            city="Paris",
             country="FR",
             legal_name="Smart Coop France SCIC",
             currency="EUR",
@@ -163,6 +173,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="it",
+            street="Via della Cooperazione 5",
+            postal_code="20121",
+            city="Milano",
             country="IT",
             legal_name="Smart Coop Italia",
             currency="EUR",
@@ -185,6 +198,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="de",
+            street="Genossenschaftsstraße 3",
+            postal_code="10115",
+            city="Berlin",
             country="DE",
             legal_name="Smart Coop Deutschland eG",
             currency="EUR",
@@ -203,6 +219,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="es",
+            street="Calle de la Cooperativa 7",
+            postal_code="28004",
+            city="Madrid",
             country="ES",
             legal_name="Smart Coop Iberica S.Coop.",
             currency="EUR",
@@ -221,6 +240,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="se",
+            street="Kooperativsgatan 2",
+            postal_code="111 22",
+            city="Stockholm",
             country="SE",
             legal_name="Smart Coop Sverige ek. for.",
             currency="SEK",
@@ -238,6 +260,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="nl",
+            street="Coöperatiestraat 9",
+            postal_code="1011 AB",
+            city="Amsterdam",
             country="NL",
             legal_name="Smart Coop Nederland U.A.",
             currency="EUR",
@@ -255,6 +280,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="at",
+            street="Genossenschaftsgasse 4",
+            postal_code="1010",
+            city="Wien",
             country="AT",
             legal_name="Smart Coop Austria eGen",
             currency="EUR",
@@ -273,6 +301,9 @@ ENTITIES: dict[str, EntityData] = {
         ),
         EntityData(
             code="hu",
+            street="Szövetkezet utca 6",
+            postal_code="1051",
+            city="Budapest",
             country="HU",
             legal_name="Smart Coop Hungary Szövetkezet",
             currency="HUF",

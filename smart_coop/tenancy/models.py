@@ -57,6 +57,9 @@ class Entity(TenantMixin):
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     company_number = models.CharField(_("company number"), max_length=30, blank=True)
     peppol_id = models.CharField(_("Peppol participant id"), max_length=60, blank=True)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     languages = ArrayField(

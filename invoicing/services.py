@@ -1,0 +1,420 @@
+"""Writes on invoices: issue, credit, pay. Each one a transaction, each booked in the ledger.
+
+The coop invoices the member's client in its own name: the seller is the entity, the member is
+named as the performer. Issued documents are never edited: corrections are credit notes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from invoicing import numbering, references, signals
+from invoicing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceTax,
+    Payment,
+    StatementLine,
+    VatCategory,
+)
+from members.models import Contract, VatTreatment
+from members.services import entity_today
+from smart_coop.accounts.models import User
+from smart_coop.errors import DomainError
+from smart_coop.ledger.services import Leg, account_get, member_budget_account, transaction_post
+from smart_coop.money import percent_of, quantize
+from smart_coop.tenancy.current import current_entity, current_schema
+from smart_coop.tenancy.models import Entity, Rate
+
+ZERO = Decimal(0)
+
+# EN 16931 exemption reason codes (VATEX) and texts for the categories without VAT.
+EXEMPTIONS = {
+    VatCategory.REVERSE_CHARGE: ("VATEX-EU-AE", "Reverse charge"),
+    VatCategory.EXPORT: ("VATEX-EU-G", "Export outside the EU"),
+}
+CATEGORY_FOR = {
+    VatTreatment.DOMESTIC: VatCategory.STANDARD,
+    VatTreatment.REVERSE_CHARGE: VatCategory.REVERSE_CHARGE,
+    VatTreatment.EXPORT: VatCategory.EXPORT,
+}
+
+
+def _seller(entity: Entity) -> dict[str, str]:
+    return {
+        "name": entity.legal_name,
+        "vat_number": entity.vat_number,
+        "company_number": entity.company_number,
+        "peppol_id": entity.peppol_id,
+        "street": entity.street,
+        "postal_code": entity.postal_code,
+        "city": entity.city,
+        "country": entity.country,
+        "iban": entity.iban,
+        "bic": entity.bic,
+        "code": entity.code,
+    }
+
+
+def _buyer(contract: Contract) -> dict[str, str]:
+    client = contract.client
+    return {
+        "name": client.name,
+        "kind": client.kind,
+        "vat_number": client.vat_number,
+        "company_number": client.company_number,
+        "peppol_id": client.peppol_id,
+        "street": client.street,
+        "postal_code": client.postal_code,
+        "city": client.city,
+        "country": client.country,
+        "email": client.email,
+        "language": client.language,
+    }
+
+
+def _taxes(lines: list[InvoiceLine], currency: str) -> list[InvoiceTax]:
+    """One row per VAT category and rate: VAT computed once on the row's taxable total."""
+    taxable: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        taxable[(line.vat_category, line.vat_rate)] += line.net_amount
+    return [
+        InvoiceTax(
+            category=category,
+            rate=rate,
+            taxable_amount=amount,
+            tax_amount=percent_of(amount, rate, currency),
+            exemption_reason=EXEMPTIONS.get(category, ("", ""))[1],  # type: ignore[call-overload]
+        )
+        for (category, rate), amount in sorted(taxable.items())
+    ]
+
+
+def _issue(
+    invoice: Invoice, lines: list[InvoiceLine], entity: Entity, issue_date: datetime.date
+) -> None:
+    """Number, totals, breakdown and reference of a document being issued (caller's transaction)."""
+    sequence, invoice.number = numbering.number_next(
+        kind=invoice.kind, year=issue_date.year, entity_code=entity.code
+    )
+    invoice.issue_date = issue_date
+    invoice.payment_reference = references.reference_for(
+        country=entity.country, number=invoice.number, year=issue_date.year, sequence=sequence
+    )
+    taxes = _taxes(lines, invoice.currency)
+    invoice.net_total = sum((line.net_amount for line in lines), ZERO)
+    invoice.vat_total = sum((tax.tax_amount for tax in taxes), ZERO)
+    invoice.gross_total = invoice.net_total + invoice.vat_total
+    invoice.state = Invoice.State.ISSUED
+    invoice.issued_at = timezone.now()
+    invoice.save()
+    for position, line in enumerate(lines, start=1):
+        line.invoice, line.position = invoice, position
+    InvoiceLine.objects.bulk_create(lines)
+    for tax in taxes:
+        tax.invoice = invoice
+    InvoiceTax.objects.bulk_create(taxes)
+
+
+def _after_issue(invoice: Invoice) -> None:
+    from invoicing.tasks import invoice_documents_task
+
+    transaction.on_commit(partial(invoice_documents_task.delay, invoice_id=invoice.pk, send=True))
+
+
+@transaction.atomic
+def invoice_issue(
+    *, contract: Contract, actor: User | None, issue_date: datetime.date | None = None
+) -> Invoice:
+    """Invoice the client of an approved contract, in the entity's name.
+
+    Effects, in order: locks the contract (one invoice per contract: a second call returns the
+    first); builds the lines (the work, and each reimbursable expense included in the price);
+    gives the number and the structured reference; computes the VAT breakdown and totals; books
+    receivable / VAT payable / fee income / the member's activity budget in the ledger;
+    schedules the PDF, the UBL and the sending on commit.
+    """
+    entity = current_entity()
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client", "member__user")
+        .get(pk=contract.pk)
+    )
+    existing = Invoice.objects.filter(contract=contract, kind=Invoice.Kind.INVOICE).first()
+    if existing is not None:
+        return existing
+    if contract.state != Contract.State.APPROVED:
+        raise DomainError(_("Only an approved contract is invoiced."), field="contract")
+    issue_date = issue_date or entity_today(entity)
+    category = CATEGORY_FOR[VatTreatment(contract.vat_treatment)]
+    rate = contract.vat_rate if category == VatCategory.STANDARD else ZERO
+    expenses = list(contract.expenses.order_by("pk"))
+    expense_total = sum((expense.amount for expense in expenses), ZERO)
+    period = f"{contract.first_day:%d/%m/%Y} - {contract.last_day:%d/%m/%Y}"
+    lines = [
+        InvoiceLine(
+            kind=InvoiceLine.Kind.WORK,
+            description=f"{contract.title} ({period})"[:300],
+            unit_price=contract.price - expense_total,
+            net_amount=contract.price - expense_total,
+            vat_category=category,
+            vat_rate=rate,
+        ),
+        *(
+            InvoiceLine(
+                kind=InvoiceLine.Kind.EXPENSE,
+                description=(expense.description or expense.get_kind_display())[:300],
+                unit_price=expense.amount,
+                net_amount=expense.amount,
+                vat_category=category,
+                vat_rate=rate,
+            )
+            for expense in expenses
+        ),
+    ]
+    member = contract.member
+    invoice = Invoice(
+        kind=Invoice.Kind.INVOICE,
+        contract=contract,
+        client=contract.client,
+        member=member,
+        currency=entity.currency,
+        language=contract.client.language,
+        vat_treatment=contract.vat_treatment,
+        seller=_seller(entity),
+        buyer=_buyer(contract),
+        performer=member.user.get_full_name(),
+        due_date=issue_date + datetime.timedelta(days=contract.client.payment_terms_days),
+        created_by=actor,
+    )
+    _issue(invoice, lines, entity, issue_date)
+    invoice.fee_total = percent_of(
+        invoice.net_total, entity.rate(Rate.Kind.FEE, issue_date), invoice.currency
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(fee_total=invoice.fee_total)
+    _book(invoice, sign=Decimal(1), key=f"invoice:{invoice.pk}:issue", actor=actor)
+    _after_issue(invoice)
+    return invoice
+
+
+def _book(invoice: Invoice, *, sign: Decimal, key: str, actor: User | None) -> None:
+    """Receivable = VAT payable + the coop's fee + the member's activity budget."""
+    currency = invoice.currency
+    reference = f"invoice:{invoice.credited_invoice_id or invoice.pk}"
+    budget = member_budget_account(invoice.member_id, name=invoice.performer, currency=currency)
+    transaction_post(
+        key=key,
+        kind="invoice" if sign > 0 else "credit_note",
+        description=f"{invoice.number} {invoice.buyer.get('name', '')}",
+        occurred_on=invoice.issue_date or datetime.date.today(),  # noqa: DTZ011 - always set here
+        actor=actor,
+        legs=[
+            Leg(
+                account_get("receivables", currency=currency), sign * invoice.gross_total, reference
+            ),
+            Leg(
+                account_get("vat_payable", currency=currency), -sign * invoice.vat_total, reference
+            ),
+            Leg(account_get("fee_income", currency=currency), -sign * invoice.fee_total, reference),
+            Leg(budget, -sign * (invoice.net_total - invoice.fee_total), reference),
+        ],
+    )
+
+
+@transaction.atomic
+def credit_note_issue(
+    *, invoice: Invoice, actor: User | None, reason: str, net_amount: Decimal | None = None
+) -> Invoice:
+    """Credit an issued invoice in full, or in part (``net_amount`` excl. VAT).
+
+    Effects: locks the invoice; refuses more than what is left to credit; a full credit copies
+    the lines, a partial one is a single line at the invoice's VAT rate; gives the credit note
+    its own number (gapless sequence); reverses the ledger booking in proportion; lowers what
+    the client owes; schedules the documents on commit.
+    """
+    entity = current_entity()
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.state == Invoice.State.DRAFT:
+        raise DomainError(_("Only an issued invoice can be credited."), field="invoice")
+    if not reason.strip():
+        raise DomainError(_("Say why the invoice is credited."), field="reason")
+    credited_net = sum((note.net_total for note in invoice.credit_notes.all()), ZERO)
+    left = invoice.net_total - credited_net
+    lines_source = list(invoice.lines.all())
+    if net_amount is None:
+        if credited_net:
+            raise DomainError(
+                _("Part of this invoice is already credited: credit the rest as an amount."),
+                field="net_amount",
+            )
+        lines = [
+            InvoiceLine(
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                net_amount=line.net_amount,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+            )
+            for line in lines_source
+        ]
+    else:
+        net_amount = quantize(net_amount, invoice.currency)
+        if not ZERO < net_amount <= left:
+            raise DomainError(
+                _("The amount to credit must be more than 0 and at most %(left)s.")
+                % {"left": left},
+                field="net_amount",
+            )
+        rates = {(line.vat_category, line.vat_rate) for line in lines_source}
+        if len(rates) != 1:
+            raise DomainError(
+                _("An invoice with several VAT rates is credited in full."), field="net_amount"
+            )
+        ((category, rate),) = rates
+        lines = [
+            InvoiceLine(
+                kind=InvoiceLine.Kind.WORK,
+                description=(
+                    _("Partial credit of %(number)s: %(reason)s")
+                    % {"number": invoice.number, "reason": reason}
+                )[:300],
+                unit_price=net_amount,
+                net_amount=net_amount,
+                vat_category=category,
+                vat_rate=rate,
+            )
+        ]
+    note = Invoice(
+        kind=Invoice.Kind.CREDIT_NOTE,
+        credited_invoice=invoice,
+        contract=invoice.contract,
+        client=invoice.client,
+        member=invoice.member,
+        currency=invoice.currency,
+        language=invoice.language,
+        vat_treatment=invoice.vat_treatment,
+        seller=invoice.seller,
+        buyer=invoice.buyer,
+        performer=invoice.performer,
+        note=reason,
+        created_by=actor,
+    )
+    issue_date = entity_today(entity)
+    note.due_date = issue_date
+    _issue(note, lines, entity, issue_date)
+    # The fee is given back in proportion to the credited amount.
+    note.fee_total = (
+        invoice.fee_total
+        if net_amount is None
+        else quantize(invoice.fee_total * note.net_total / invoice.net_total, invoice.currency)
+    )
+    Invoice.objects.filter(pk=note.pk).update(fee_total=note.fee_total)
+    _book(note, sign=Decimal(-1), key=f"credit_note:{note.pk}:issue", actor=actor)
+    invoice.amount_credited += note.gross_total
+    if invoice.balance_due <= ZERO and invoice.amount_paid == ZERO:
+        invoice.state = Invoice.State.CREDITED
+    elif invoice.balance_due <= ZERO:
+        invoice.state = Invoice.State.PAID
+    invoice.save(update_fields=["amount_credited", "state"])
+    _after_issue(note)
+    return note
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice | None,
+    amount: Decimal,
+    received_on: datetime.date,
+    actor: User | None,
+    source: str = Payment.Source.MANUAL,
+    statement_line: StatementLine | None = None,
+    note: str = "",
+    key: str | None = None,
+) -> Payment:
+    """Record money received: for ``invoice``, or, with no invoice, waiting to be matched.
+
+    Effects: locks the invoice; applies at most what it still owes (the rest is the client's
+    credit, an overpayment); books bank / receivable (/ client credit, or unallocated receipts)
+    under an idempotency key (the statement line's, when it comes from the bank); updates what
+    is paid and the state; tells the guarantee fund on commit (``signals.payment_applied``).
+    """
+    entity = current_entity()
+    currency = entity.currency
+    amount = quantize(amount, currency)
+    if amount <= ZERO:
+        raise DomainError(_("A payment is more than zero."), field="amount")
+    key = key or (
+        f"payment:line:{statement_line.pk}"
+        if statement_line is not None
+        else f"payment:{uuid.uuid4()}"
+    )
+    existing = Payment.objects.filter(ledger_transaction__idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    bank = account_get("bank", currency=currency)
+    if invoice is None:
+        posted, _created = transaction_post(
+            key=key, kind="receipt_unallocated", description=note or _("Payment to match"),
+            occurred_on=received_on, actor=actor,
+            legs=[
+                Leg(bank, amount),
+                Leg(account_get("unallocated_receipts", currency=currency), -amount),
+            ],
+        )  # fmt: skip
+        return Payment.objects.create(
+            invoice=None, amount=amount, currency=currency, received_on=received_on,
+            source=source, statement_line=statement_line, note=note,
+            ledger_transaction=posted, created_by=actor,
+        )  # fmt: skip
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.state not in Invoice.OPEN_STATES:
+        raise DomainError(
+            _("Invoice %(number)s is not waiting for a payment.") % {"number": invoice.number},
+            field="invoice",
+        )
+    applied = min(amount, invoice.balance_due)
+    excess = amount - applied
+    reference = f"invoice:{invoice.pk}"
+    posted, _created = transaction_post(
+        key=key,
+        kind="payment",
+        description=f"{invoice.number} {note}".strip(),
+        occurred_on=received_on,
+        actor=actor,
+        legs=[
+            Leg(bank, amount, reference),
+            Leg(account_get("receivables", currency=currency), -applied, reference),
+            Leg(account_get("client_credit", currency=currency), -excess, reference),
+        ],
+    )
+    payment = Payment.objects.create(
+        invoice=invoice, amount=amount, currency=currency, received_on=received_on, source=source,
+        statement_line=statement_line, note=note, ledger_transaction=posted, created_by=actor,
+    )  # fmt: skip
+    invoice.amount_paid += applied
+    invoice.state = (
+        Invoice.State.PAID if invoice.balance_due <= ZERO else Invoice.State.PARTIALLY_PAID
+    )
+    invoice.save(update_fields=["amount_paid", "state"])
+    schema = current_schema()
+    transaction.on_commit(
+        partial(
+            signals.payment_applied.send,
+            sender=Payment,
+            invoice_id=invoice.pk,
+            amount=applied,
+            schema=schema,
+        )
+    )
+    return payment
