@@ -418,3 +418,26 @@ def payment_record(
         )
     )
     return payment
+
+
+def invoices_issue_due(*, as_of: datetime.date, actor: User | None = None) -> list[Invoice]:
+    """Invoice every approved contract whose work ended before ``as_of`` and has no invoice.
+
+    Each contract in its own transaction, oldest first: one refusal does not stop the others
+    (it stays to be invoiced by hand, and is logged).
+    """
+    import logging
+
+    log = logging.getLogger(__name__)
+    issued = []
+    contracts = (
+        Contract.objects.filter(state=Contract.State.APPROVED, last_day__lt=as_of)
+        .exclude(invoices__kind=Invoice.Kind.INVOICE)
+        .order_by("last_day", "pk")
+    )
+    for contract in contracts:
+        try:
+            issued.append(invoice_issue(contract=contract, actor=actor, issue_date=as_of))
+        except DomainError as error:
+            log.warning("contract %s not invoiced: %s", contract.pk, error)
+    return issued

@@ -9,6 +9,19 @@ from celery import shared_task
 from invoicing.models import Invoice
 
 
+@shared_task(name="invoicing.issue_due")
+def invoices_issue_due_task(*, as_of: str | None = None) -> list[str]:
+    """Invoice the approved contracts whose work has ended (daily, per entity, from beat)."""
+    import datetime
+
+    from invoicing.services import invoices_issue_due
+    from members.services import entity_today
+    from smart_coop.tenancy.current import current_entity
+
+    day = datetime.date.fromisoformat(as_of) if as_of else entity_today(current_entity())
+    return [str(invoice.number) for invoice in invoices_issue_due(as_of=day)]
+
+
 @shared_task(
     name="invoicing.documents",
     acks_late=True,

@@ -529,11 +529,12 @@ class ContractAdmin(ServiceAdmin):
         DeclarationInline,
         ContractEventInline,
     ]
-    actions = ["approve", "reject", "request_changes"]
+    actions = ["approve", "reject", "request_changes", "issue_invoice"]
     object_actions = {
         "approve": _("Approve"),
         "reject": _("Reject"),
         "request_changes": _("Ask for changes"),
+        "issue_invoice": _("Invoice the client now"),
     }
 
     def get_ordering(self, request: HttpRequest) -> list[str | Combinable]:
@@ -575,7 +576,12 @@ class ContractAdmin(ServiceAdmin):
     def total_hours_text(self, contract: Contract) -> str:
         return str(contract.total_hours)
 
+    def has_invoice_permission(self, request: HttpRequest) -> bool:
+        return _can(request, "invoicing.issue_invoice")
+
     def object_action_allowed(self, obj: Contract, name: str) -> bool:
+        if name == "issue_invoice":
+            return obj.state == Contract.State.APPROVED and not obj.invoices.exists()
         return obj.state == Contract.State.SUBMITTED
 
     def _notes(self, today: datetime.date) -> Callable[[Contract], str]:
@@ -657,6 +663,25 @@ class ContractAdmin(ServiceAdmin):
             title=gettext("Ask for changes"),
             done=gettext("%(object)s goes back to the member for changes; they are told by email."),
             notes=self._notes(services.entity_today(current_entity())),
+        )
+
+    @admin.action(description=_("Invoice the client now"), permissions=["invoice"])
+    def issue_invoice(
+        self, request: HttpRequest, queryset: QuerySet[Contract]
+    ) -> HttpResponse | None:
+        """Invoice an approved contract before its work ends (otherwise done the day after)."""
+        from invoicing import services as invoicing_services
+
+        actor = _actor(request)
+        return self.form_action(
+            request,
+            queryset.select_related("member__user", "client"),
+            form_class=ConfirmForm,
+            run=lambda contract, data: invoicing_services.invoice_issue(
+                contract=contract, actor=actor
+            ),
+            title=gettext("Invoice the client now"),
+            done=gettext("%(object)s is invoiced; the client receives the invoice by email."),
         )
 
 

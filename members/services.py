@@ -669,12 +669,12 @@ def _overlapping(contract: Contract) -> bool:
 
 
 @transaction.atomic
-def contract_submit(*, contract: Contract, actor: User) -> Contract:
+def contract_submit(*, contract: Contract, actor: User, late_reason: str = "") -> Contract:
     """Send a draft (or a contract sent back for changes) to the advisor's review.
 
-    Effects: checks the submission rules (not after the work started, member not suspended,
-    minimum hourly pay, client not blocked); flags an overlap with the member's other contracts;
-    records the submission.
+    Effects: checks the submission rules (not after the work started — unless an advisor
+    declares it late with a reason —, member not suspended, minimum hourly pay, client not
+    blocked); flags an overlap with the member's other contracts; records the submission.
     """
     entity = current_entity()
     contract = _lock(contract, actor)
@@ -682,9 +682,13 @@ def contract_submit(*, contract: Contract, actor: User) -> Contract:
         return contract
     before = _snapshot(contract)
     _move(contract, Contract.State.SUBMITTED)
-    problems = _submission_problems(contract, entity, late_allowed=False)
+    late_allowed = bool(late_reason.strip()) and actor.has_perm("members.review_contract")
+    problems = _submission_problems(contract, entity, late_allowed=late_allowed)
     if problems:
         raise DomainError.many(problems)
+    if late_allowed:
+        contract.late_reason = late_reason
+        contract.save(update_fields=["late_reason"])
     contract.overlaps = _overlapping(contract)
     contract.submitted_at = timezone.now()
     contract.save(update_fields=["state", "overlaps", "submitted_at", "updated_at"])

@@ -20,6 +20,11 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["smart_coop.tenancy", "smart_coop.accounts"])
 
 app.conf.beat_schedule = {
+    "invoices-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(hour="5", minute="30"),
+        "kwargs": {"task_name": "invoicing.issue_due"},
+    },
     "sessions-clear-every-entity": {
         "task": "tenancy.entities_dispatch",
         "schedule": crontab(hour="3", minute="17"),

@@ -9,10 +9,11 @@ import datetime
 from decimal import Decimal
 
 from members import services
-from members.models import Client, Member
+from members.models import Client, Contract, Member
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from smart_coop.accounts.services import user_create
+from smart_coop.tenancy.current import current_entity
 from smart_coop.tenancy.models import Entity
 
 DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - printed on purpose: demo accounts only
@@ -109,6 +110,7 @@ def demo_populate(entity: Entity) -> dict[Role, User]:
         )
     today = services.entity_today(entity)
     contracts = []
+    scale = 400 if entity.currency == "HUF" else 10 if entity.currency == "SEK" else 1
     for offset, title, price in (
         (10, "Street theatre, two shows", "900"),
         (14, "Lighting design", "1400"),
@@ -125,8 +127,7 @@ def demo_populate(entity: Entity) -> dict[Role, User]:
                     place="Capital",
                     first_day=first,
                     last_day=first + datetime.timedelta(days=1),
-                    price=Decimal(price)
-                    * (400 if entity.currency == "HUF" else 10 if entity.currency == "SEK" else 1),
+                    price=Decimal(price) * scale,
                     work_days=[
                         services.WorkDayInput(day=first, hours=Decimal(6)),
                         services.WorkDayInput(
@@ -139,4 +140,70 @@ def demo_populate(entity: Entity) -> dict[Role, User]:
     services.contract_submit(contract=contracts[1], actor=member_user)
     services.contract_submit(contract=contracts[2], actor=member_user)
     services.contract_approve(contract=contracts[2], actor=advisor, note="Demo approval.")
+    demo_invoices(entity, member=member, client=theatre, advisor=advisor, scale=scale)
     return users
+
+
+def _past_contract(
+    *, member: Member, client: Client, advisor: User, days_ago: int, title: str, price: Decimal
+) -> Contract:
+    """Work done ``days_ago`` days ago, declared late by the advisor (demo history)."""
+    entity = current_entity()
+    first = services.entity_today(entity) - datetime.timedelta(days=days_ago)
+    contract = services.contract_save_draft(
+        member=member,
+        actor=advisor,
+        data=services.ContractInput(
+            client=client,
+            title=title,
+            place="Capital",
+            first_day=first,
+            last_day=first,
+            price=price,
+            work_days=[services.WorkDayInput(day=first, hours=Decimal(7))],
+        ),
+    )
+    services.contract_submit(contract=contract, actor=advisor, late_reason="Demo history.")
+    return services.contract_approve(contract=contract, actor=advisor, late_reason="Demo history.")
+
+
+def demo_invoices(
+    entity: Entity, *, member: Member, client: Client, advisor: User, scale: int
+) -> None:
+    """Past work invoiced: overdue, paid, partly paid, credited in part, and open."""
+    from invoicing import services as invoicing
+
+    today = services.entity_today(entity)
+    cases = [
+        (75, "Opening night", "1500"),  # overdue
+        (45, "Summer workshop", "800"),  # paid
+        (35, "Sound engineering", "1100"),  # partly paid
+        (25, "Photo shoot", "950"),  # a credit note in part
+        (12, "Exhibition set-up", "700"),  # open, not yet due
+    ]
+    invoices = []
+    for days_ago, title, price in cases:
+        contract = _past_contract(
+            member=member, client=client, advisor=advisor, days_ago=days_ago, title=title,
+            price=Decimal(price) * scale,
+        )  # fmt: skip
+        invoices.append(
+            invoicing.invoice_issue(
+                contract=contract,
+                actor=advisor,
+                issue_date=today - datetime.timedelta(days=days_ago - 1),
+            )
+        )
+    _overdue, paid, partly, credited, _open = invoices
+    invoicing.payment_record(
+        invoice=paid, amount=paid.gross_total, actor=advisor,
+        received_on=today - datetime.timedelta(days=20), note="Demo transfer",
+    )  # fmt: skip
+    invoicing.payment_record(
+        invoice=partly, amount=(partly.gross_total / 2).quantize(Decimal("1")), actor=advisor,
+        received_on=today - datetime.timedelta(days=5), note="Demo transfer",
+    )  # fmt: skip
+    invoicing.credit_note_issue(
+        invoice=credited, actor=advisor, reason="One hour less than planned",
+        net_amount=Decimal(100) * scale,
+    )  # fmt: skip

@@ -16,6 +16,7 @@ admin.site.site_title = _("smart_coop")
 urlpatterns = [
     path("", member_views.dashboard, name="home"),
     path("", include("members.urls")),
+    path("", include("invoicing.urls")),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),

@@ -142,3 +142,18 @@ def test_a_client_is_corrected_with_the_same_checks(in_be: Entity) -> None:
     data.vat_number = ""
     data.kind = "public_body"
     assert services.client_update(client=client, data=data, actor=actor).city == "Liège"
+
+
+def test_an_advisor_may_declare_late_with_a_reason_a_member_may_not(in_be: Entity) -> None:
+    contract = ContractFactory()
+    start = services.entity_today(in_be) - datetime.timedelta(days=3)
+    Contract.objects.filter(pk=contract.pk).update(first_day=start, last_day=start)
+    contract.work_days.all().delete()
+    contract.work_days.create(day=start, hours=Decimal(8))
+    with pytest.raises(DomainError) as refused:
+        services.contract_submit(contract=contract, actor=contract.member.user, late_reason="sorry")
+    assert refused.value.code == "late_declaration"
+    advisor = UserFactory(role=Role.ADVISOR)
+    submitted = services.contract_submit(contract=contract, actor=advisor, late_reason="phone call")
+    assert submitted.state == "submitted"
+    assert submitted.late_reason == "phone call"
