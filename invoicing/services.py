@@ -29,7 +29,13 @@ from members.models import Contract, VatTreatment
 from members.services import entity_today
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
-from smart_coop.ledger.services import Leg, account_get, member_budget_account, transaction_post
+from smart_coop.ledger.services import (
+    Leg,
+    account_get,
+    accounts_get,
+    member_budget_account,
+    transaction_post,
+)
 from smart_coop.money import percent_of, quantize
 from smart_coop.tenancy.current import current_entity, current_schema
 from smart_coop.tenancy.models import Entity, Rate
@@ -210,6 +216,7 @@ def _book(invoice: Invoice, *, sign: Decimal, key: str, actor: User | None) -> N
     currency = invoice.currency
     reference = f"invoice:{invoice.credited_invoice_id or invoice.pk}"
     budget = member_budget_account(invoice.member_id, name=invoice.performer, currency=currency)
+    accounts = accounts_get(["receivables", "vat_payable", "fee_income"], currency=currency)
     transaction_post(
         key=key,
         kind="invoice" if sign > 0 else "credit_note",
@@ -217,13 +224,9 @@ def _book(invoice: Invoice, *, sign: Decimal, key: str, actor: User | None) -> N
         occurred_on=invoice.issue_date or datetime.date.today(),  # noqa: DTZ011 - always set here
         actor=actor,
         legs=[
-            Leg(
-                account_get("receivables", currency=currency), sign * invoice.gross_total, reference
-            ),
-            Leg(
-                account_get("vat_payable", currency=currency), -sign * invoice.vat_total, reference
-            ),
-            Leg(account_get("fee_income", currency=currency), -sign * invoice.fee_total, reference),
+            Leg(accounts["receivables"], sign * invoice.gross_total, reference),
+            Leg(accounts["vat_payable"], -sign * invoice.vat_total, reference),
+            Leg(accounts["fee_income"], -sign * invoice.fee_total, reference),
             Leg(budget, -sign * (invoice.net_total - invoice.fee_total), reference),
         ],
     )

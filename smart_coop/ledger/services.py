@@ -61,6 +61,15 @@ def account_get(code: str, *, currency: str) -> Account:
     return account
 
 
+def accounts_get(codes: Sequence[str], *, currency: str) -> dict[str, Account]:
+    """Several standard accounts at once (one query when they exist, as they mostly do)."""
+    found = {account.code: account for account in Account.objects.filter(code__in=codes)}
+    for code in codes:
+        if code not in found:
+            found[code] = account_get(code, currency=currency)
+    return found
+
+
 def member_budget_account(member_id: int, *, name: str, currency: str) -> Account:
     """The member's activity budget: what their invoices earned, before it becomes salary."""
     account, _ = Account.objects.get_or_create(
