@@ -59,3 +59,6 @@ def invoice_send_task(*, invoice_id: int) -> str | None:
         return None
     delivery = invoice_send(invoice=invoice)
     return delivery.status if delivery is not None else None
+
+
+from invoicing.dunning import dunning_run_task  # noqa: E402, F401  (registered with Celery)

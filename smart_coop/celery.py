@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour="5", minute="30"),
         "kwargs": {"task_name": "invoicing.issue_due"},
     },
+    "dunning-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(hour="6", minute="5"),
+        "kwargs": {"task_name": "invoicing.dunning_run"},
+    },
     "sessions-clear-every-entity": {
         "task": "tenancy.entities_dispatch",
         "schedule": crontab(hour="3", minute="17"),

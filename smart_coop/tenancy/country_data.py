@@ -9,6 +9,7 @@ and in the admin.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +32,29 @@ SRC_BE_MINIMUM = (
     "https://acerta.be/fr/inspiration/augmentation-revenu-minimum-mensuel-moyen-garanti-en-fevrier-2025"
     " : RMMMG 2111.89 EUR / (38 h x 52 / 12)"
 )
+SRC_BE_LATE_2024 = (
+    "Law of 2 August 2002 art. 5 (ECB rate + 8 points, rounded up to the next half point): "
+    "https://leuropeinfo.eu/?p=1197 ; https://www.medenam.be/?p=182"
+)
+SRC_BE_LATE_2026 = (
+    "Law of 2 August 2002 art. 5: https://embuild.be/fr/actualit%C3%A9s/"
+    "le-retard-de-paiement-le-taux-dint%C3%A9r%C3%AAt-applicable-en-2026"
+)
+SRC_LATE_INTEREST_ECB = (
+    "Directive 2011/7/EU art. 2(6): ECB rate + 8 points; ECB rate not verified here"
+)
+SRC_LATE_INTEREST_NON_EURO = (
+    "Directive 2011/7/EU art. 2(6)-(7): the national central bank's rate + 8 points; "
+    "ECB rate used as a placeholder, not verified here"
+)
+SRC_COMPENSATION = (
+    "Directive 2011/7/EU art. 6: EUR 40; "
+    "https://eur-lex.europa.eu/legal-content/EN/ALL/?uri=LEGISSUM:mi0074"
+)
+SRC_COMPENSATION_NON_EURO = (
+    "Directive 2011/7/EU art. 6: EUR 40 or its national-currency equivalent set by national "
+    "law; amount not verified"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,8 @@ class RateData:
     percent: Decimal
     source: str
     verified: bool = True
+    # When the rate takes effect; None: services.RATES_VALID_FROM.
+    valid_from: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +143,46 @@ def _fee(percent: str = "6.5", source: str = SRC_PLACEHOLDER) -> tuple[RateData,
     )
 
 
+# Late payment interest in B2B transactions: one rate per half-year, the reference rate on
+# 1 January / 1 July applying to the whole half-year (Directive 2011/7/EU art. 2(6)-(7)).
+H2024_1, H2024_2 = datetime.date(2024, 1, 1), datetime.date(2024, 7, 1)
+H2025_1, H2025_2 = datetime.date(2025, 1, 1), datetime.date(2025, 7, 1)
+H2026_1 = datetime.date(2026, 1, 1)
+LATE_INTEREST = "late_interest_b2b"
+
+# The published Belgian rates (shared/domain/README.md section 6.2).
+LATE_INTEREST_BE = (
+    RateData(LATE_INTEREST, Decimal("12.5"), SRC_BE_LATE_2024, valid_from=H2024_1),
+    RateData(LATE_INTEREST, Decimal("12.5"), SRC_BE_LATE_2024, valid_from=H2024_2),
+    RateData(LATE_INTEREST, Decimal("11.5"), SRC_BE_LATE_2024, valid_from=H2025_1),
+    RateData(LATE_INTEREST, Decimal("10.5"), SRC_BE_LATE_2026, valid_from=H2025_2),
+    RateData(LATE_INTEREST, Decimal("10.5"), SRC_BE_LATE_2026, valid_from=H2026_1),
+)
+
+
+def _late_interest(source: str = SRC_LATE_INTEREST_ECB) -> tuple[RateData, ...]:
+    """The Directive's floor as a working value: the ECB main refinancing rate on each
+    1 January / 1 July (4.50, 4.25, 3.15, 2.15, 2.15 %) + 8 points. Not verified."""
+    return tuple(
+        RateData(LATE_INTEREST, Decimal(percent), source, verified=False, valid_from=day)
+        for percent, day in (
+            ("12.5", H2024_1),
+            ("12.25", H2024_2),
+            ("11.15", H2025_1),
+            ("10.15", H2025_2),
+            ("10.15", H2026_1),
+        )
+    )
+
+
+def _compensation(currency: str) -> AmountData:
+    """The fixed compensation for recovery costs owed by a late business client (art. 6)."""
+    if currency == "EUR":
+        return AmountData("late_payment_compensation", Decimal(40), SRC_COMPENSATION, verified=True)
+    equivalent = {"SEK": "450", "HUF": "15000"}[currency]
+    return AmountData("late_payment_compensation", Decimal(equivalent), SRC_COMPENSATION_NON_EURO)
+
+
 ENTITIES: dict[str, EntityData] = {
     data.code: data
     for data in (
@@ -141,8 +207,9 @@ ENTITIES: dict[str, EntityData] = {
                 *_vat("21", "12", "6"),
                 *_fee("6.5", SRC_FEE_BE),
                 *_payroll("25", "13.07", "18", source=SRC_BE_SOCIAL),
+                *LATE_INTEREST_BE,
             ),
-            amounts=_amounts("12.83", "100000", SRC_BE_MINIMUM),
+            amounts=(*_amounts("12.83", "100000", SRC_BE_MINIMUM), _compensation("EUR")),
             hiring_declaration="dimona",
             payout_delay_source=SRC_PAYOUT_BE,
         ),
@@ -167,8 +234,9 @@ ENTITIES: dict[str, EntityData] = {
                 *_vat("20", "10", "5.5", super_reduced="2.1"),
                 *_fee(),
                 *_payroll("42", "22", "7.5"),
+                *_late_interest(),
             ),
-            amounts=_amounts("11.88", "100000"),
+            amounts=(*_amounts("11.88", "100000"), _compensation("EUR")),
             hiring_declaration="dpae",
         ),
         EntityData(
@@ -192,8 +260,9 @@ ENTITIES: dict[str, EntityData] = {
                 *_vat("22", "10", "5", super_reduced="4"),
                 *_fee("8.5", SRC_FEE_IT),
                 *_payroll("30", "9.19", "23"),
+                *_late_interest(),
             ),
-            amounts=_amounts("9.00", "100000"),
+            amounts=(*_amounts("9.00", "100000"), _compensation("EUR")),
             hiring_declaration="unilav",
         ),
         EntityData(
@@ -213,8 +282,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="COBADEFFXXX",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("19", "7"), *_fee(), *_payroll("21", "21", "14")),
-            amounts=_amounts("12.82", "100000"),
+            rates=(
+                *_vat("19", "7"),
+                *_fee(),
+                *_payroll("21", "21", "14"),
+                *_late_interest(),
+            ),
+            amounts=(*_amounts("12.82", "100000"), _compensation("EUR")),
             hiring_declaration="deuev",
         ),
         EntityData(
@@ -234,8 +308,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="CAIXESBB",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("21", "10", super_reduced="4"), *_fee(), *_payroll("30.5", "6.47", "15")),
-            amounts=_amounts("8.87", "100000"),
+            rates=(
+                *_vat("21", "10", super_reduced="4"),
+                *_fee(),
+                *_payroll("30.5", "6.47", "15"),
+                *_late_interest(),
+            ),
+            amounts=(*_amounts("8.87", "100000"), _compensation("EUR")),
             hiring_declaration="alta",
         ),
         EntityData(
@@ -255,8 +334,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="ESSESESS",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("25", "12", "6"), *_fee(), *_payroll("31.42", "7", "30")),
-            amounts=_amounts("150", "1000000"),
+            rates=(
+                *_vat("25", "12", "6"),
+                *_fee(),
+                *_payroll("31.42", "7", "30"),
+                *_late_interest(SRC_LATE_INTEREST_NON_EURO),
+            ),
+            amounts=(*_amounts("150", "1000000"), _compensation("SEK")),
         ),
         EntityData(
             code="nl",
@@ -275,8 +359,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="ABNANL2A",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("21", "9"), *_fee(), *_payroll("20", "0", "37")),
-            amounts=_amounts("14.06", "100000"),
+            rates=(
+                *_vat("21", "9"),
+                *_fee(),
+                *_payroll("20", "0", "37"),
+                *_late_interest(),
+            ),
+            amounts=(*_amounts("14.06", "100000"), _compensation("EUR")),
         ),
         EntityData(
             code="at",
@@ -295,8 +384,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="GIBAATWWXXX",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("20", "13", "10"), *_fee(), *_payroll("22.73", "18.12", "20")),
-            amounts=_amounts("12.00", "100000"),
+            rates=(
+                *_vat("20", "13", "10"),
+                *_fee(),
+                *_payroll("22.73", "18.12", "20"),
+                *_late_interest(),
+            ),
+            amounts=(*_amounts("12.00", "100000"), _compensation("EUR")),
             hiring_declaration="elda",
         ),
         EntityData(
@@ -316,8 +410,13 @@ ENTITIES: dict[str, EntityData] = {
             bic="OTPVHUHB",
             payout_delay_days=7,
             payout_delay_unit="calendar",
-            rates=(*_vat("27", "18", "5"), *_fee(), *_payroll("13", "18.5", "15")),
-            amounts=_amounts("1671", "40000000"),
+            rates=(
+                *_vat("27", "18", "5"),
+                *_fee(),
+                *_payroll("13", "18.5", "15"),
+                *_late_interest(SRC_LATE_INTEREST_NON_EURO),
+            ),
+            amounts=(*_amounts("1671", "40000000"), _compensation("HUF")),
             hiring_declaration="t1041",
         ),
     )

@@ -29,6 +29,10 @@ class RateNotFoundError(DomainError, LookupError):
         )
 
 
+def dunning_days_default() -> list[int]:
+    return [7, 21, 35]
+
+
 class PayoutDelayUnit(models.TextChoices):
     CALENDAR = "calendar", _("calendar days")
     WORKING = "working", _("working days")
@@ -84,6 +88,18 @@ class Entity(TenantMixin):
         blank=True,
         help_text=_("Made to the authority before the work starts."),
     )
+    # Days after the due date: first reminder, second reminder, formal notice (invoicing.dunning).
+    dunning_days = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("reminders after the due date (days)"),
+        default=dunning_days_default,
+        help_text=_("First reminder, second reminder, formal notice."),
+    )
+    collection_days = models.PositiveSmallIntegerField(
+        _("collection after the due date (days)"),
+        default=50,
+        help_text=_("After the formal notice, an unpaid invoice goes to collection on this day."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     auto_create_schema = True
@@ -106,11 +122,17 @@ class Entity(TenantMixin):
         return self.languages[0] if self.languages else "en"
 
     def rate(self, kind: str, on: datetime.date) -> Decimal:
-        """The one percentage of ``kind`` valid on ``on`` (the highest if several)."""
-        rates = self.rates_in_force(kind, on)
-        if not rates:
+        """The percentage of ``kind`` valid on ``on``: the latest version in force (a new
+        version supersedes an older one without closing it)."""
+        found = (
+            self.rates.filter(kind=kind, valid_from__lte=on)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=on))
+            .order_by("-valid_from", "-percent")
+            .first()
+        )
+        if found is None:
             raise RateNotFoundError(self, kind, on)
-        return rates[0]
+        return found.percent
 
     def amount(self, kind: str, on: datetime.date) -> Decimal:
         """The amount of ``kind`` valid on ``on``, in the entity's currency."""
@@ -159,6 +181,7 @@ class Rate(models.Model):
         EMPLOYER_CONTRIBUTION = "employer_contribution", _("employer social contributions")
         EMPLOYEE_CONTRIBUTION = "employee_contribution", _("employee social contributions")
         WITHHOLDING_ESTIMATE = "withholding_estimate", _("withholding tax (estimate)")
+        LATE_INTEREST_B2B = "late_interest_b2b", _("late payment interest, business clients")
 
     entity = models.ForeignKey(
         Entity, on_delete=models.PROTECT, related_name="rates", verbose_name=_("entity")
@@ -201,6 +224,10 @@ class Amount(models.Model):
     class Kind(models.TextChoices):
         MINIMUM_HOURLY_GROSS = "minimum_hourly_gross", _("minimum gross pay per hour")
         CONTRACT_PRICE_CEILING = "contract_price_ceiling", _("highest price of one contract")
+        LATE_PAYMENT_COMPENSATION = (
+            "late_payment_compensation",
+            _("fixed compensation for recovery costs"),
+        )
 
     entity = models.ForeignKey(
         Entity, on_delete=models.PROTECT, related_name="amounts", verbose_name=_("entity")

@@ -109,7 +109,7 @@ def entity_create(
                 entity=entity,
                 kind=rate.kind,
                 percent=rate.percent,
-                valid_from=RATES_VALID_FROM,
+                valid_from=rate.valid_from or RATES_VALID_FROM,
                 defaults={"source": rate.source, "verified": rate.verified},
             )
         for amount in data.amounts:
