@@ -577,7 +577,8 @@ class ContractAdmin(ServiceAdmin):
         return str(contract.total_hours)
 
     def has_invoice_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.issue_invoice")
+        # Deciding to invoice early is a reviewer's call, not the accountants'.
+        return _can(request, "members.review_contract") and _can(request, "invoicing.issue_invoice")
 
     def object_action_allowed(self, obj: Contract, name: str) -> bool:
         if name == "issue_invoice":

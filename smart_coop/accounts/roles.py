@@ -49,7 +49,12 @@ _ADVISOR = (
 )
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (),
-    Role.ADVISOR: _ADVISOR,
+    Role.ADVISOR: (
+        *_ADVISOR,
+        "invoicing.view_invoice",
+        "invoicing.issue_invoice",
+        "invoicing.write_off_invoice",
+    ),
     Role.ACCOUNTANT: (
         "accounts.view_user",
         "members.view_member",
@@ -60,6 +65,18 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.view_expense",
         "members.view_attachment",
         "members.view_employmentdeclaration",
+        "invoicing.view_invoice",
+        "invoicing.issue_invoice",  # credit notes
+        "invoicing.record_payment",
+        "invoicing.view_payment",
+        "invoicing.add_payment",
+        "invoicing.view_bankstatement",
+        "invoicing.add_bankstatement",
+        "invoicing.view_statementline",
+        "invoicing.change_statementline",
+        "ledger.view_account",
+        "ledger.view_transaction",
+        "ledger.view_entry",
     ),
     Role.ENTITY_ADMIN: (
         *_ADVISOR,
@@ -70,6 +87,20 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.view_partner",
         "members.add_partner",
         "members.change_partner",
+        # What the advisor and the accountant may do with invoices and money, both.
+        "invoicing.view_invoice",
+        "invoicing.issue_invoice",
+        "invoicing.write_off_invoice",
+        "invoicing.record_payment",
+        "invoicing.view_payment",
+        "invoicing.add_payment",
+        "invoicing.view_bankstatement",
+        "invoicing.add_bankstatement",
+        "invoicing.view_statementline",
+        "invoicing.change_statementline",
+        "ledger.view_account",
+        "ledger.view_transaction",
+        "ledger.view_entry",
     ),
 }
 
