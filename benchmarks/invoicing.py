@@ -1,8 +1,9 @@
 """Issuing invoices (numbering + ledger + UBL) and rendering their PDFs.
 
-Issues 10,000 invoices for approved contracts, in two worker processes (the machine's two
-cores), one per entity (numbers are allocated per entity, so entities issue in parallel and
-one entity's issuers queue on its counter). Then renders 200 PDFs and, on the same HTML, bare
+Issues 10,000 invoices for approved contracts through the daily issuing job
+(``invoices_issue_due``: 100 invoices per durable commit), in two worker processes (the
+machine's two cores), one per entity (numbers are allocated per entity, so entities issue in
+parallel), and renders the UBL of each. Then renders 200 PDFs and, on the same HTML, bare
 WeasyPrint: the ratio is what our PDF step adds to the rendering itself.
 
 Last line: RESULT invoicing invoices_per_s=N pdf_ms=N pdf_ratio=N
@@ -20,12 +21,12 @@ import _harness
 
 _harness.setup("be", "fr")
 
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from invoicing.documents import pdf_html, pdf_render, ubl_render  # noqa: E402
 from invoicing.models import Invoice  # noqa: E402
-from invoicing.services import invoice_issue  # noqa: E402
+from invoicing.services import invoices_issue_due  # noqa: E402
 from members import services as member_services  # noqa: E402
 from members.models import Client, Contract, Member, WorkDay  # noqa: E402
 from smart_coop.accounts.roles import Role  # noqa: E402
@@ -72,28 +73,34 @@ def prepare(code: str, count: int) -> list[int]:
         return [contract.pk for contract in contracts]
 
 
-def issue(code: str, contract_ids: list[int], results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def work_end() -> datetime.date:
+    with schema_context("be"):
+        return member_services.entity_today(
+            Entity.objects.get(schema_name="be")
+        ) + datetime.timedelta(days=30)
+
+
+def issue(code: str, as_of: datetime.date, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """The daily issuing job of one entity, then the UBL of every invoice it issued."""
     connections.close_all()  # a forked process opens its own connection
     entity = Entity.objects.get(schema_name=code)
     connection.set_tenant(entity)
     start = time.perf_counter()
-    for contract_id in contract_ids:
-        with transaction.atomic():
-            invoice = invoice_issue(contract=Contract(pk=contract_id), actor=None)
-            ubl_render(invoice)
+    for invoice in invoices_issue_due(as_of=as_of):
+        ubl_render(invoice)
     results.put(time.perf_counter() - start)
     connections.close_all()
 
 
 def main() -> None:
     per_entity = INVOICES // len(ENTITIES)
-    work = {code: prepare(code, per_entity) for code in ENTITIES}
+    for code in ENTITIES:
+        prepare(code, per_entity)
+    as_of = work_end() + datetime.timedelta(days=1)  # the day after the work ended
     connections.close_all()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    processes = [
-        context.Process(target=issue, args=(code, work[code], results)) for code in ENTITIES
-    ]
+    processes = [context.Process(target=issue, args=(code, as_of, results)) for code in ENTITIES]
     wall = time.perf_counter()
     for process in processes:
         process.start()

@@ -14,8 +14,11 @@ from stdnum.be import ogm_vcs
 from stdnum.iso7064 import mod_97_10
 
 
-def ogm_from_number(*, year: int, sequence: int) -> str:
-    base = f"{year % 100:02d}{sequence:08d}"
+def ogm_from_number(*, year: int, sequence: int, credit_note: bool = False) -> str:
+    """Year (2 digits), kind (0 invoice, 9 credit note), sequence (7 digits), mod 97."""
+    if not 0 < sequence < 10_000_000:
+        raise ValueError(f"sequence {sequence} does not fit a Belgian structured reference")
+    base = f"{year % 100:02d}{9 if credit_note else 0}{sequence:07d}"
     return f"+++{ogm_vcs.format(base + ogm_vcs.calc_check_digits(base))}+++"
 
 
@@ -26,9 +29,9 @@ def rf_from_number(number: str) -> str:
 
 
 def reference_for(*, country: str, number: str, year: int, sequence: int) -> str:
-    return (
-        ogm_from_number(year=year, sequence=sequence) if country == "BE" else rf_from_number(number)
-    )
+    if country == "BE":
+        return ogm_from_number(year=year, sequence=sequence, credit_note="-CN-" in number)
+    return rf_from_number(number)
 
 
 def reference_compact(text: str) -> str:

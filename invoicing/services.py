@@ -7,12 +7,16 @@ named as the performer. Issued documents are never edited: corrections are credi
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,16 +29,19 @@ from invoicing.models import (
     StatementLine,
     VatCategory,
 )
-from members.models import Contract, VatTreatment
+from members.models import Contract, Expense, VatTreatment
 from members.services import entity_today
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
+from smart_coop.ledger.models import Account
 from smart_coop.ledger.services import (
     Leg,
+    Post,
     account_get,
     accounts_get,
-    member_budget_account,
+    budget_accounts_get,
     transaction_post,
+    transactions_post_new,
 )
 from smart_coop.money import percent_of, quantize
 from smart_coop.tenancy.current import current_entity, current_schema
@@ -104,30 +111,78 @@ def _taxes(lines: list[InvoiceLine], currency: str) -> list[InvoiceTax]:
     ]
 
 
-def _issue(
-    invoice: Invoice, lines: list[InvoiceLine], entity: Entity, issue_date: datetime.date
-) -> None:
-    """Number, totals, breakdown and reference of a document being issued (caller's transaction)."""
-    sequence, invoice.number = numbering.number_next(
-        kind=invoice.kind, year=issue_date.year, entity_code=entity.code
-    )
+def _finalize(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    entity: Entity,
+    issue_date: datetime.date,
+    *,
+    sequence: int,
+    number: str,
+    fee_total: Callable[[Decimal], Decimal],
+) -> list[InvoiceTax]:
+    """Number, reference, VAT breakdown, totals and fee of a document being issued (no I/O).
+
+    ``fee_total`` gives the coop's fee for the net total. Returns the breakdown rows.
+    """
+    invoice.number = number
     invoice.issue_date = issue_date
     invoice.payment_reference = references.reference_for(
-        country=entity.country, number=invoice.number, year=issue_date.year, sequence=sequence
+        country=entity.country, number=number, year=issue_date.year, sequence=sequence
     )
     taxes = _taxes(lines, invoice.currency)
     invoice.net_total = sum((line.net_amount for line in lines), ZERO)
     invoice.vat_total = sum((tax.tax_amount for tax in taxes), ZERO)
     invoice.gross_total = invoice.net_total + invoice.vat_total
+    invoice.fee_total = fee_total(invoice.net_total)
     invoice.state = Invoice.State.ISSUED
     invoice.issued_at = timezone.now()
+    return taxes
+
+
+def _cached(queryset: QuerySet[Any], rows: list[Any]) -> QuerySet[Any]:
+    queryset._result_cache = rows
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
+    return queryset
+
+
+def _save_parts(issued: list[tuple[Invoice, list[InvoiceLine], list[InvoiceTax]]]) -> None:
+    """Insert the lines and breakdowns of documents already saved, in two statements."""
+    all_lines, all_taxes = [], []
+    for invoice, lines, taxes in issued:
+        for position, line in enumerate(lines, start=1):
+            line.invoice, line.position = invoice, position
+        for tax in taxes:
+            tax.invoice = invoice
+        all_lines += lines
+        all_taxes += taxes
+        # The documents are rendered from these same rows: spare re-reading them (as
+        # prefetch_related stores them).
+        invoice._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "lines": _cached(InvoiceLine.objects.filter(invoice=invoice), lines),
+            "taxes": _cached(InvoiceTax.objects.filter(invoice=invoice), taxes),
+        }
+    InvoiceLine.objects.bulk_create(all_lines)
+    InvoiceTax.objects.bulk_create(all_taxes)
+
+
+def _issue(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    entity: Entity,
+    issue_date: datetime.date,
+    *,
+    fee_total: Callable[[Decimal], Decimal],
+) -> None:
+    """Issue one document in the caller's transaction: its number, then its rows."""
+    sequence, number = numbering.number_next(
+        kind=invoice.kind, year=issue_date.year, entity_code=entity.code
+    )
+    taxes = _finalize(
+        invoice, lines, entity, issue_date, sequence=sequence, number=number, fee_total=fee_total
+    )
     invoice.save()
-    for position, line in enumerate(lines, start=1):
-        line.invoice, line.position = invoice, position
-    InvoiceLine.objects.bulk_create(lines)
-    for tax in taxes:
-        tax.invoice = invoice
-    InvoiceTax.objects.bulk_create(taxes)
+    _save_parts([(invoice, lines, taxes)])
 
 
 def _after_issue(invoice: Invoice) -> None:
@@ -136,33 +191,17 @@ def _after_issue(invoice: Invoice) -> None:
     transaction.on_commit(partial(invoice_documents_task.delay, invoice_id=invoice.pk, send=True))
 
 
-@transaction.atomic
-def invoice_issue(
-    *, contract: Contract, actor: User | None, issue_date: datetime.date | None = None
-) -> Invoice:
-    """Invoice the client of an approved contract, in the entity's name.
-
-    Effects, in order: locks the contract (one invoice per contract: a second call returns the
-    first); builds the lines (the work, and each reimbursable expense included in the price);
-    gives the number and the structured reference; computes the VAT breakdown and totals; books
-    receivable / VAT payable / fee income / the member's activity budget in the ledger;
-    schedules the PDF, the UBL and the sending on commit.
-    """
-    entity = current_entity()
-    contract = (
-        Contract.objects.select_for_update(of=("self",))
-        .select_related("client", "member__user")
-        .get(pk=contract.pk)
-    )
-    existing = Invoice.objects.filter(contract=contract, kind=Invoice.Kind.INVOICE).first()
-    if existing is not None:
-        return existing
-    if contract.state != Contract.State.APPROVED:
-        raise DomainError(_("Only an approved contract is invoiced."), field="contract")
-    issue_date = issue_date or entity_today(entity)
+def _draft_for(
+    contract: Contract,
+    entity: Entity,
+    issue_date: datetime.date,
+    expenses: list[Expense],
+    actor: User | None,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The invoice of an approved contract, not yet numbered: the work, then each expense
+    included in the price, at the contract's VAT treatment."""
     category = CATEGORY_FOR[VatTreatment(contract.vat_treatment)]
     rate = contract.vat_rate if category == VatCategory.STANDARD else ZERO
-    expenses = list(contract.expenses.order_by("pk"))
     expense_total = sum((expense.amount for expense in expenses), ZERO)
     period = f"{contract.first_day:%d/%m/%Y} - {contract.last_day:%d/%m/%Y}"
     lines = [
@@ -201,34 +240,167 @@ def invoice_issue(
         due_date=issue_date + datetime.timedelta(days=contract.client.payment_terms_days),
         created_by=actor,
     )
-    _issue(invoice, lines, entity, issue_date)
-    invoice.fee_total = percent_of(
-        invoice.net_total, entity.rate(Rate.Kind.FEE, issue_date), invoice.currency
+    return invoice, lines
+
+
+@transaction.atomic
+def invoice_issue(
+    *, contract: Contract, actor: User | None, issue_date: datetime.date | None = None
+) -> Invoice:
+    """Invoice the client of an approved contract, in the entity's name.
+
+    Effects, in order: locks the contract (one invoice per contract: a second call returns the
+    first); builds the lines (the work, and each reimbursable expense included in the price);
+    gives the number and the structured reference; computes the VAT breakdown and totals; books
+    receivable / VAT payable / fee income / the member's activity budget in the ledger;
+    schedules the PDF, the UBL and the sending on commit.
+    """
+    entity = current_entity()
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client", "member__user")
+        .get(pk=contract.pk)
     )
-    Invoice.objects.filter(pk=invoice.pk).update(fee_total=invoice.fee_total)
-    _book(invoice, sign=Decimal(1), key=f"invoice:{invoice.pk}:issue", actor=actor)
+    existing = Invoice.objects.filter(contract=contract, kind=Invoice.Kind.INVOICE).first()
+    if existing is not None:
+        return existing
+    if contract.state != Contract.State.APPROVED:
+        raise DomainError(_("Only an approved contract is invoiced."), field="contract")
+    issue_date = issue_date or entity_today(entity)
+    invoice, lines = _draft_for(
+        contract, entity, issue_date, list(contract.expenses.order_by("pk")), actor
+    )
+    fee_percent = entity.rate(Rate.Kind.FEE, issue_date)
+    _issue(
+        invoice,
+        lines,
+        entity,
+        issue_date,
+        fee_total=lambda net: percent_of(net, fee_percent, invoice.currency),
+    )
+    # The contract's row lock and the check above make this key new: no need to look it up.
+    _book(invoice, sign=Decimal(1), key=f"invoice:{invoice.pk}:issue", actor=actor, new=True)
     _after_issue(invoice)
     return invoice
 
 
-def _book(invoice: Invoice, *, sign: Decimal, key: str, actor: User | None) -> None:
-    """Receivable = VAT payable + the coop's fee + the member's activity budget."""
-    currency = invoice.currency
-    reference = f"invoice:{invoice.credited_invoice_id or invoice.pk}"
-    budget = member_budget_account(invoice.member_id, name=invoice.performer, currency=currency)
-    accounts = accounts_get(["receivables", "vat_payable", "fee_income"], currency=currency)
+@transaction.atomic
+def invoices_issue_batch(
+    *, contract_ids: list[int], issue_date: datetime.date, actor: User | None = None
+) -> list[Invoice]:
+    """Issue the invoices of many approved contracts at once: the daily job's path.
+
+    The same documents and bookings as ``invoice_issue``, in a handful of statements for the
+    whole batch: the contracts are locked together (those already invoiced or no longer
+    approved are left out), a block of consecutive numbers is taken in one statement, and the
+    invoices, lines, breakdowns and ledger transactions are inserted in bulk.
+    """
+    entity = current_entity()
+    contracts = list(
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client", "member__user")
+        .filter(pk__in=contract_ids, state=Contract.State.APPROVED)
+        .exclude(invoices__kind=Invoice.Kind.INVOICE)
+        .order_by("last_day", "pk")
+    )
+    if not contracts:
+        return []
+    expenses: dict[int, list[Expense]] = defaultdict(list)
+    for expense in Expense.objects.filter(contract__in=contracts).order_by("pk"):
+        expenses[expense.contract_id].append(expense)
+    fee_percent = entity.rate(Rate.Kind.FEE, issue_date)
+    first, numbers = numbering.number_block(
+        kind=Invoice.Kind.INVOICE,
+        year=issue_date.year,
+        entity_code=entity.code,
+        count=len(contracts),
+    )
+    issued = []
+    for offset, contract in enumerate(contracts):
+        invoice, lines = _draft_for(contract, entity, issue_date, expenses[contract.pk], actor)
+        taxes = _finalize(
+            invoice,
+            lines,
+            entity,
+            issue_date,
+            sequence=first + offset,
+            number=numbers[offset],
+            fee_total=lambda net: percent_of(net, fee_percent, entity.currency),
+        )
+        issued.append((invoice, lines, taxes))
+    invoices = Invoice.objects.bulk_create([invoice for invoice, _, _ in issued])
+    _save_parts(issued)
+    _book_many(invoices, actor=actor)
+    for invoice in invoices:
+        _after_issue(invoice)
+    return invoices
+
+
+def _book(
+    invoice: Invoice,
+    *,
+    sign: Decimal,
+    key: str,
+    actor: User | None,
+    new: bool = False,
+    refund: Decimal = ZERO,
+) -> None:
+    """Book one document: its legs (see ``_legs``), under ``key``.
+
+    ``refund``: the part of a credit note that the client had already paid; it is not taken
+    off the receivable (nothing is due) but owed back to the client (client credit).
+    """
+    accounts = accounts_get(
+        ["receivables", "vat_payable", "fee_income", "client_credit"],
+        currency=invoice.currency,
+        member_budget=(invoice.member_id, invoice.performer),
+    )
+    legs = _legs(invoice, sign, accounts)
+    if refund:
+        receivable = legs[0]
+        legs[0] = Leg(receivable.account, receivable.amount + refund, receivable.reference)
+        legs.append(Leg(accounts["client_credit"], -refund, receivable.reference))
     transaction_post(
         key=key,
         kind="invoice" if sign > 0 else "credit_note",
+        known_new=new,
         description=f"{invoice.number} {invoice.buyer.get('name', '')}",
-        occurred_on=invoice.issue_date or datetime.date.today(),  # noqa: DTZ011 - always set here
+        occurred_on=invoice.issue_date,  # type: ignore[arg-type]
         actor=actor,
-        legs=[
-            Leg(accounts["receivables"], sign * invoice.gross_total, reference),
-            Leg(accounts["vat_payable"], -sign * invoice.vat_total, reference),
-            Leg(accounts["fee_income"], -sign * invoice.fee_total, reference),
-            Leg(budget, -sign * (invoice.net_total - invoice.fee_total), reference),
+        legs=legs,
+    )
+
+
+def _legs(invoice: Invoice, sign: Decimal, accounts: dict[str, Account]) -> list[Leg]:
+    """Receivable = VAT payable + the coop's fee + the member's activity budget."""
+    reference = f"invoice:{invoice.credited_invoice_id or invoice.pk}"
+    return [
+        Leg(accounts["receivables"], sign * invoice.gross_total, reference),
+        Leg(accounts["vat_payable"], -sign * invoice.vat_total, reference),
+        Leg(accounts["fee_income"], -sign * invoice.fee_total, reference),
+        Leg(accounts["budget"], -sign * (invoice.net_total - invoice.fee_total), reference),
+    ]
+
+
+def _book_many(invoices: list[Invoice], *, actor: User | None) -> None:
+    """Book new invoices (keys known to be new: their contracts are locked) in two statements."""
+    currency = invoices[0].currency
+    accounts = accounts_get(["receivables", "vat_payable", "fee_income"], currency=currency)
+    budgets = budget_accounts_get(
+        {invoice.member_id: invoice.performer for invoice in invoices}, currency=currency
+    )
+    transactions_post_new(
+        [
+            Post(
+                key=f"invoice:{invoice.pk}:issue",
+                kind="invoice",
+                description=f"{invoice.number} {invoice.buyer.get('name', '')}",
+                occurred_on=invoice.issue_date,  # type: ignore[arg-type]
+                legs=_legs(invoice, Decimal(1), {**accounts, "budget": budgets[invoice.member_id]}),
+            )
+            for invoice in invoices
         ],
+        actor=actor,
     )
 
 
@@ -249,7 +421,8 @@ def credit_note_issue(
         raise DomainError(_("Only an issued invoice can be credited."), field="invoice")
     if not reason.strip():
         raise DomainError(_("Say why the invoice is credited."), field="reason")
-    credited_net = sum((note.net_total for note in invoice.credit_notes.all()), ZERO)
+    earlier = list(invoice.credit_notes.all())
+    credited_net = sum((note.net_total for note in earlier), ZERO)
     left = invoice.net_total - credited_net
     lines_source = list(invoice.lines.all())
     if net_amount is None:
@@ -314,20 +487,47 @@ def credit_note_issue(
     )
     issue_date = entity_today(entity)
     note.due_date = issue_date
-    _issue(note, lines, entity, issue_date)
-    # The fee is given back in proportion to the credited amount.
-    note.fee_total = (
-        invoice.fee_total
-        if net_amount is None
-        else quantize(invoice.fee_total * note.net_total / invoice.net_total, invoice.currency)
+    # The note that credits what is left takes exactly what is left of the VAT and of the fee,
+    # so that partial notes add up to the invoice to the cent; others take their share.
+    closing = net_amount is None or net_amount == left
+    fee_left = invoice.fee_total - sum((n.fee_total for n in earlier), ZERO)
+    sequence, number = numbering.number_next(
+        kind=note.kind, year=issue_date.year, entity_code=entity.code
     )
-    Invoice.objects.filter(pk=note.pk).update(fee_total=note.fee_total)
-    _book(note, sign=Decimal(-1), key=f"credit_note:{note.pk}:issue", actor=actor)
-    invoice.amount_credited += note.gross_total
-    if invoice.balance_due <= ZERO and invoice.amount_paid == ZERO:
-        invoice.state = Invoice.State.CREDITED
-    elif invoice.balance_due <= ZERO:
-        invoice.state = Invoice.State.PAID
+    taxes = _finalize(
+        note,
+        lines,
+        entity,
+        issue_date,
+        sequence=sequence,
+        number=number,
+        fee_total=lambda net: (
+            fee_left
+            if closing
+            else quantize(invoice.fee_total * net / invoice.net_total, invoice.currency)
+        ),
+    )
+    if closing and len(taxes) == 1:
+        taxes[0].tax_amount = invoice.vat_total - sum((n.vat_total for n in earlier), ZERO)
+        note.vat_total = taxes[0].tax_amount
+        note.gross_total = note.net_total + note.vat_total
+    note.save()
+    _save_parts([(note, lines, taxes)])
+    # What the client still owed is cancelled; what they had already paid is owed back.
+    cancelled = min(note.gross_total, max(invoice.balance_due, ZERO))
+    _book(
+        note,
+        sign=Decimal(-1),
+        key=f"credit_note:{note.pk}:issue",
+        actor=actor,
+        new=True,
+        refund=note.gross_total - cancelled,
+    )
+    invoice.amount_credited += cancelled
+    if invoice.balance_due <= ZERO:
+        invoice.state = (
+            Invoice.State.CREDITED if invoice.amount_paid == ZERO else Invoice.State.PAID
+        )
     invoice.save(update_fields=["amount_credited", "state"])
     _after_issue(note)
     return note
@@ -362,6 +562,10 @@ def payment_record(
         if statement_line is not None
         else f"payment:{uuid.uuid4()}"
     )
+    if invoice is not None:
+        # Under the invoice's lock, so that the same payment recorded twice at once is
+        # recorded once.
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     existing = Payment.objects.filter(ledger_transaction__idempotency_key=key).first()
     if existing is not None:
         return existing
@@ -380,7 +584,6 @@ def payment_record(
             source=source, statement_line=statement_line, note=note,
             ledger_transaction=posted, created_by=actor,
         )  # fmt: skip
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.state not in Invoice.OPEN_STATES:
         raise DomainError(
             _("Invoice %(number)s is not waiting for a payment.") % {"number": invoice.number},
@@ -423,24 +626,35 @@ def payment_record(
     return payment
 
 
-def invoices_issue_due(*, as_of: datetime.date, actor: User | None = None) -> list[Invoice]:
+def invoices_issue_due(
+    *, as_of: datetime.date, actor: User | None = None, batch: int = 200
+) -> list[Invoice]:
     """Invoice every approved contract whose work ended before ``as_of`` and has no invoice.
 
-    Each contract in its own transaction, oldest first: one refusal does not stop the others
-    (it stays to be invoiced by hand, and is logged).
+    Oldest first, ``batch`` contracts per database transaction (``invoices_issue_batch``: one
+    durable commit for many invoices). If a batch fails, its contracts are issued one by one
+    so that one refusal (logged, left to be invoiced by hand) does not hold the others back.
     """
-    import logging
-
     log = logging.getLogger(__name__)
-    issued = []
-    contracts = (
+    issued: list[Invoice] = []
+    contracts = list(
         Contract.objects.filter(state=Contract.State.APPROVED, last_day__lt=as_of)
         .exclude(invoices__kind=Invoice.Kind.INVOICE)
         .order_by("last_day", "pk")
+        .values_list("pk", flat=True)
     )
-    for contract in contracts:
+    for start in range(0, len(contracts), batch):
+        chunk = contracts[start : start + batch]
         try:
-            issued.append(invoice_issue(contract=contract, actor=actor, issue_date=as_of))
-        except DomainError as error:
-            log.warning("contract %s not invoiced: %s", contract.pk, error)
+            issued += invoices_issue_batch(contract_ids=chunk, issue_date=as_of, actor=actor)
+        except DomainError:
+            for contract_id in chunk:
+                try:
+                    issued.append(
+                        invoice_issue(
+                            contract=Contract(pk=contract_id), actor=actor, issue_date=as_of
+                        )
+                    )
+                except DomainError as error:
+                    log.warning("contract %s not invoiced: %s", contract_id, error)
     return issued

@@ -718,6 +718,10 @@ def contract_cancel(*, contract: Contract, actor: User, reason: str = "") -> Con
     contract = _lock(contract, actor)
     if contract.state == Contract.State.CANCELLED:
         return contract
+    if contract.invoices.exists():
+        raise DomainError(
+            _("The client is already invoiced: credit the invoice instead."), field="state"
+        )
     if contract.state == Contract.State.APPROVED and contract.first_day <= entity_today(entity):
         raise DomainError(
             _("The work has started: the contract can no longer be cancelled."), field="state"

@@ -147,4 +147,6 @@ def committed_db(django_db_setup: None, django_db_blocker) -> Iterator[None]:  #
     Tests using it clean up what they create (in a ``finally``).
     """
     with django_db_blocker.unblock():
+        # Never the developer's database: only the one pytest-django created for this run.
+        assert connection.settings_dict["NAME"].startswith("test_"), "not on the test database"
         yield

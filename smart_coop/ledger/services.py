@@ -1,8 +1,9 @@
 """Writing to the books: the one place where money moves.
 
 ``transaction_post`` is idempotent: the same key posts once, whatever the number of calls,
-retries or concurrent workers (the key is unique in the database; a concurrent duplicate waits
-for the first and then finds it).
+retries or concurrent workers. The key is unique in the database: a second call finds the
+first; a concurrent duplicate fails the constraint and aborts its caller's transaction, whose
+retry then finds the first (callers that move money lock the row they decide on first).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from smart_coop.accounts.models import User
 from smart_coop.ledger.models import Account, Entry, Transaction
@@ -61,13 +62,36 @@ def account_get(code: str, *, currency: str) -> Account:
     return account
 
 
-def accounts_get(codes: Sequence[str], *, currency: str) -> dict[str, Account]:
-    """Several standard accounts at once (one query when they exist, as they mostly do)."""
-    found = {account.code: account for account in Account.objects.filter(code__in=codes)}
+def accounts_get(
+    codes: Sequence[str], *, currency: str, member_budget: tuple[int, str] | None = None
+) -> dict[str, Account]:
+    """Several standard accounts at once, and a member's budget (as "budget") if asked: one
+    query when they exist, as they mostly do."""
+    wanted = list(codes)
+    if member_budget is not None:
+        wanted.append(f"budget:{member_budget[0]}")
+    found = {account.code: account for account in Account.objects.filter(code__in=wanted)}
     for code in codes:
         if code not in found:
             found[code] = account_get(code, currency=currency)
+    if member_budget is not None:
+        member_id, name = member_budget
+        found["budget"] = found.get(f"budget:{member_id}") or member_budget_account(
+            member_id, name=name, currency=currency
+        )
     return found
+
+
+def budget_accounts_get(members: dict[int, str], *, currency: str) -> dict[int, Account]:
+    """The activity budget accounts of several members (member id -> name), in one query."""
+    found = {
+        account.member_id: account
+        for account in Account.objects.filter(code__in=[f"budget:{pk}" for pk in members])
+    }
+    for member_id, name in members.items():
+        if member_id not in found:
+            found[member_id] = member_budget_account(member_id, name=name, currency=currency)
+    return found  # type: ignore[return-value]
 
 
 def member_budget_account(member_id: int, *, name: str, currency: str) -> Account:
@@ -106,42 +130,86 @@ def transaction_post(
     legs: Sequence[Leg],
     actor: User | None = None,
     reverses: Transaction | None = None,
+    known_new: bool = False,
 ) -> tuple[Transaction, bool]:
     """Write one balanced transaction under ``key``; return it and whether it was new.
 
     Effects: checks the legs balance per currency (zero legs are dropped); inserts the
     transaction and its entries in one database transaction. A second call with the same key
-    writes nothing and returns the first transaction.
+    writes nothing and returns the first transaction. ``known_new``: the caller holds the lock
+    that makes the key new (the lookup is skipped; the unique constraint still guards).
     """
     _check_balanced(legs)
-    existing = Transaction.objects.filter(idempotency_key=key).first()
+    existing = None if known_new else Transaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing, False
-    try:
-        with transaction.atomic():
-            posted = Transaction.objects.create(
-                idempotency_key=key,
-                kind=kind,
-                description=description[:300],
-                occurred_on=occurred_on,
-                created_by=actor,
-                reverses=reverses,
+    # Inside the caller's transaction, without a savepoint: a concurrent post of the same key
+    # fails the unique constraint and aborts the caller's whole transaction, which is what a
+    # retried task wants (its retry then finds the key and writes nothing).
+    with transaction.atomic(savepoint=False):
+        posted = Transaction.objects.create(
+            idempotency_key=key,
+            kind=kind,
+            description=description[:300],
+            occurred_on=occurred_on,
+            created_by=actor,
+            reverses=reverses,
+        )
+        Entry.objects.bulk_create(
+            Entry(
+                transaction=posted,
+                account=leg.account,
+                amount=leg.amount,
+                currency=leg.account.currency,
+                reference=leg.reference,
             )
-            Entry.objects.bulk_create(
-                Entry(
-                    transaction=posted,
-                    account=leg.account,
-                    amount=leg.amount,
-                    currency=leg.account.currency,
-                    reference=leg.reference,
-                )
-                for leg in legs
-                if leg.amount != ZERO
-            )
-    except IntegrityError:
-        # The same key was posted concurrently: that one stands.
-        return Transaction.objects.get(idempotency_key=key), False
+            for leg in legs
+            if leg.amount != ZERO
+        )
     return posted, True
+
+
+@dataclass(frozen=True)
+class Post:
+    key: str
+    kind: str
+    description: str
+    occurred_on: datetime.date
+    legs: Sequence[Leg]
+
+
+def transactions_post_new(posts: Sequence[Post], *, actor: User | None = None) -> list[Transaction]:
+    """Write many transactions whose keys the caller knows to be new, in two statements.
+
+    Each is checked to balance like ``transaction_post``; the unique key and the database
+    triggers still guard (a duplicate key aborts the caller's transaction).
+    """
+    for post in posts:
+        _check_balanced(post.legs)
+    with transaction.atomic(savepoint=False):
+        posted = Transaction.objects.bulk_create(
+            Transaction(
+                idempotency_key=post.key,
+                kind=post.kind,
+                description=post.description[:300],
+                occurred_on=post.occurred_on,
+                created_by=actor,
+            )
+            for post in posts
+        )
+        Entry.objects.bulk_create(
+            Entry(
+                transaction=row,
+                account=leg.account,
+                amount=leg.amount,
+                currency=leg.account.currency,
+                reference=leg.reference,
+            )
+            for row, post in zip(posted, posts, strict=True)
+            for leg in post.legs
+            if leg.amount != ZERO
+        )
+    return posted
 
 
 def transaction_reverse(
@@ -152,7 +220,13 @@ def transaction_reverse(
     occurred_on: datetime.date,
     actor: User | None = None,
 ) -> tuple[Transaction, bool]:
-    """Cancel ``original`` by posting its entries with opposite signs (the original stays)."""
+    """Cancel ``original`` by posting its entries with opposite signs (the original stays).
+
+    A transaction is reversed once: reversing it again returns the first reversal.
+    """
+    earlier = Transaction.objects.filter(reverses=original).first()
+    if earlier is not None:
+        return earlier, False
     legs = [
         Leg(entry.account, -entry.amount, entry.reference)
         for entry in original.entries.select_related("account")

@@ -27,7 +27,8 @@ from smart_coop.tenancy.current import current_schema
 from smart_coop.tenancy.models import Entity
 from tests.factories import ClientFactory, ContractFactory, MemberFactory, UserFactory
 
-# An entity no other test file counts on (tests/tenancy uses hu and nl for refusals).
+# An entity no other test file counts on (tests/tenancy uses hu and nl for refusals); it exists
+# only while a module using it runs (tests/test_worker*.py expect the entities be and fr only).
 COMMITTED_ENTITY = "at"
 AT_NATIONAL_ID = "1237010180"  # a valid Austrian Versicherungsnummer (born 01.01.1980)
 
@@ -82,8 +83,9 @@ def inv_issued_invoice(
 class CommittedEntity:
     """The ``at`` entity, committed, with a member, a client and an advisor to issue.
 
-    Created once per session and kept: issued invoices and the books cannot be deleted (the
-    database refuses it), so tests using it assert relative to what they read before.
+    Created for a test module and dropped after it; within the module, issued invoices and the
+    books cannot be deleted (the database refuses it), so tests assert relative to what they
+    read before.
     """
 
     code = COMMITTED_ENTITY
@@ -111,21 +113,45 @@ class CommittedEntity:
         return contracts
 
 
-@pytest.fixture
-def inv_committed_at(
-    committed_db: None, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[CommittedEntity]:
-    """Work committed in ``at`` (the test runs in its schema); documents are not enqueued."""
+def committed_entity_create(code: str) -> None:
     from smart_coop.tenancy.services import entity_create
 
     # committed_db alone does not make pytest-django create the test database (it only counts
     # tests asking for db/transactional_db): refuse to commit into the developer's database.
     if not connection.settings_dict["NAME"].startswith("test_"):
         pytest.fail("no test database in this run: select at least one test using `db` too")
-    entity_create(code=COMMITTED_ENTITY, base_host=settings.BASE_HOST)
+    entity_create(code=code, base_host=settings.BASE_HOST)
+
+
+def committed_entity_drop(code: str) -> None:
+    """Drop the entity's schema and rows: its books and invoices refuse row deletes, not DROP
+    SCHEMA. Later tests (the worker's dispatcher) expect the entities to be be and fr only."""
+    connection.set_schema_to_public()
+    entity = Entity.objects.get(schema_name=code)
+    entity.rates.all().delete()
+    entity.amounts.all().delete()
+    entity.domains.all().delete()
+    entity.delete(force_drop=True)
+
+
+@pytest.fixture(scope="module")
+def inv_committed_entity(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The ``at`` entity, committed, for one test module; dropped at the end of the module."""
+    with django_db_blocker.unblock():
+        committed_entity_create(COMMITTED_ENTITY)
+    yield COMMITTED_ENTITY
+    with django_db_blocker.unblock():
+        committed_entity_drop(COMMITTED_ENTITY)
+
+
+@pytest.fixture
+def inv_committed_at(
+    inv_committed_entity: str, committed_db: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CommittedEntity]:
+    """Work committed in ``at`` (the test runs in its schema); documents are not enqueued."""
     # Rendering and sending are enqueued on commit: keep the test's invoices off the queue.
     monkeypatch.setattr(services, "_after_issue", lambda invoice: None)
-    with schema_context(COMMITTED_ENTITY):
+    with schema_context(inv_committed_entity):
         yield CommittedEntity()
 
 

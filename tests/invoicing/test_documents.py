@@ -133,9 +133,6 @@ def test_the_pdf_is_in_the_clients_language(in_be: Entity) -> None:
     assert "1.210,00 EUR" in pdf_html(dutch)
 
 
-@pytest.mark.xfail(
-    strict=False, reason="fr/nl translations of the PDF strings land with the catalogue update"
-)
 def test_the_pdf_title_is_translated(in_be: Entity) -> None:
     french = scenarios.be_domestic(language="fr")
     dutch = scenarios.be_domestic(language="nl", vat_number="BE0202239951")

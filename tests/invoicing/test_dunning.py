@@ -50,7 +50,8 @@ def day(offset: int) -> datetime.date:
 
 def overdue_invoice(*, due: datetime.date = DUE, client: Client | None = None) -> Invoice:
     """An issued invoice of 1,000.00 excl. VAT to ``client``, due on ``due`` (30-day terms)."""
-    contract = ContractFactory(client=client or ClientFactory())
+    # Clients writing in English, so that the emails can be read in the assertions.
+    contract = ContractFactory(client=client or ClientFactory(language="en"))
     advisor = UserFactory(role=Role.ADVISOR)
     member_services.contract_submit(contract=contract, actor=contract.member.user)
     contract = member_services.contract_approve(contract=contract, actor=advisor)
@@ -62,11 +63,11 @@ def overdue_invoice(*, due: datetime.date = DUE, client: Client | None = None) -
 
 
 def company() -> Client:
-    return ClientFactory(kind=Client.Kind.COMPANY, vat_number="BE0403019261")
+    return ClientFactory(kind=Client.Kind.COMPANY, vat_number="BE0403019261", language="en")
 
 
 def person() -> Client:
-    return ClientFactory(kind=Client.Kind.PERSON)
+    return ClientFactory(kind=Client.Kind.PERSON, language="en")
 
 
 def accountant(*, may_write_off: bool) -> User:
@@ -221,7 +222,7 @@ def test_reminders_then_formal_notice_to_a_company(
     assert dunning_step_send_task.run(**callbacks[0].keywords) == invoice.client.email
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == f"Reminder: invoice {invoice.number} is overdue"
-    assert "Balance due: 1210,00 EUR" in mailoutbox[0].body  # French number format (client: fr)
+    assert "Balance due: 1210.00 EUR" in mailoutbox[0].body
     assert invoice.payment_reference in mailoutbox[0].body
 
     # A second run the same day adds nothing and sends nothing.
@@ -251,9 +252,9 @@ def test_reminders_then_formal_notice_to_a_company(
     dunning_step_send_task.run(**callbacks[0].keywords)
     body = mailoutbox[-1].body
     assert mailoutbox[-1].subject == f"Formal notice: invoice {invoice.number} is unpaid"
-    assert "Fixed compensation for recovery costs: 40,00 EUR" in body
-    assert "(35 days, last rate 10,5 % a year): 13,14 EUR" in body
-    assert "Total: 1263,14 EUR" in body  # 1210.00 + 13.14 + 40.00
+    assert "Fixed compensation for recovery costs: 40.00 EUR" in body
+    assert "(35 days, last rate 10.5 % a year): 13.14 EUR" in body
+    assert "Total: 1263.14 EUR" in body  # 1210.00 + 13.14 + 40.00
     # Claimed, not earned: nothing is booked until the client pays it.
     assert balance_by_code("late_payment_income") == 0
     assert balance_by_code("receivables") == Decimal("1210.00")

@@ -1,10 +1,10 @@
 """invoicing.numbering: gapless numbers under real concurrency, on real PostgreSQL.
 
 The concurrent tests commit (each issuer is a thread with its own database connection), so they
-run in ``at``, an entity created for them and kept for the session: issued invoices cannot be
-deleted (the database refuses it), so every assertion is relative to the number series read
-before. The Celery hand-off after issue is replaced by a recorder (the queue is a boundary).
-The single-connection tests run in ``be`` inside the test's transaction.
+run in ``at`` (``inv_committed_at``: created for this module, dropped after it). Issued invoices
+cannot be deleted meanwhile (the database refuses it), so every assertion is relative to the
+number series read before. The Celery hand-off after issue is switched off (the queue is a
+boundary). The single-connection tests run in ``be`` inside the test's transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection, transaction
@@ -30,7 +30,9 @@ from smart_coop.accounts.models import User
 from smart_coop.ledger.selectors import books_balance
 from smart_coop.tenancy.current import current_entity
 from smart_coop.tenancy.models import Entity
-from tests.invoicing.conftest import CommittedEntity
+
+if TYPE_CHECKING:
+    from tests.invoicing.conftest import CommittedEntity
 
 ISSUERS = 50
 RunThreads = Callable[..., list[BaseException]]
@@ -55,9 +57,10 @@ def issuer(
     contract: Contract, actor: User, barrier: threading.Barrier, results: dict[int, Any]
 ) -> Callable[[], None]:
     """Issue ``contract`` in its own thread once every issuer is connected and waiting."""
+    schema = connection.schema_name  # type: ignore[attr-defined]
 
     def issue() -> None:
-        with schema_context(CommittedEntity.code):
+        with schema_context(schema):
             connection.ensure_connection()  # connect first, so that all start together
             barrier.wait(60)
             started = time.monotonic()

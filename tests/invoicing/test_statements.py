@@ -506,7 +506,7 @@ def test_references_are_found_in_the_free_text(text: str, found: list[str]) -> N
 
 @given(
     year=st.integers(min_value=2000, max_value=2099),
-    sequence=st.integers(min_value=1, max_value=99_999_999),
+    sequence=st.integers(min_value=1, max_value=9_999_999),
     before=st.text(alphabet="ABCdef ,.:-+", max_size=20),
     after=st.text(alphabet="ABCdef ,.:-+", max_size=20),
     written=st.sampled_from(["formatted", "stars", "digits"]),

@@ -124,7 +124,8 @@ def test_a_belgian_invoice_carries_the_peppol_identifiers_and_payment(in_be: Ent
     assert text(xml, "cac:PaymentMeans/cbc:PaymentID") == [invoice.payment_reference]
     assert text(xml, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID") == ["BE48001123456727"]
     assert text(xml, "cbc:Note") == [
-        f"Work performed by {invoice.performer}, member of Smart Coop Belgium SC."
+        # The buyer's language is French: the note is written in it.
+        f"Travail effectué par {invoice.performer}, membre de Smart Coop Belgium SC."
     ]
     assert text(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == ["1210.00"]
     assert attr(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount/@currencyID") == ["EUR"]
@@ -194,7 +195,7 @@ def test_a_credit_note_is_a_creditnote_naming_the_invoice(in_be: Entity) -> None
     assert text(xml, f"{reference}/cbc:IssueDate") == [invoice.issue_date.isoformat()]
     assert text(xml, "cac:CreditNoteLine/cbc:CreditedQuantity") == ["1.00"]
     assert text(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == ["302.50"]
-    assert text(xml, "cbc:Note")[0].startswith("Concert shortened - Work performed by")
+    assert text(xml, "cbc:Note")[0].startswith("Concert shortened - Travail effectué par")
     assert text(xml, "cac:PaymentMeans/cbc:PaymentMeansCode") == []
 
 

@@ -2,8 +2,8 @@
 
 Most tests run in ``be`` inside the test's transaction. The tests that need a real commit (the
 balance trigger fires at commit; concurrent posts need two connections) run in ``at``, an entity
-created for them and kept for the session: its committed rows cannot be deleted (the books are
-append-only), so they use keys unique to the run and make relative assertions only.
+created for this module and dropped after it; its committed rows cannot be deleted (the books
+are append-only), so they use unique keys and make relative assertions only.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -64,14 +64,14 @@ def counts() -> tuple[int, int]:
     return Transaction.objects.count(), Entry.objects.count()
 
 
-def run_threads(*targets: Callable[[], None], timeout: float = 60) -> None:
-    """Run each target in its own thread (its own database connection); re-raise any error."""
+def run_threads(*targets: Callable[[], None], timeout: float = 60) -> list[BaseException]:
+    """Run each target in its own thread (its own database connection); return their errors."""
     errors: list[BaseException] = []
 
     def wrapped(target: Callable[[], None]) -> None:
         try:
             target()
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
+        except BaseException as error:  # noqa: BLE001 - returned to the test
             errors.append(error)
         finally:
             connections.close_all()
@@ -82,21 +82,35 @@ def run_threads(*targets: Callable[[], None], timeout: float = 60) -> None:
     for thread in threads:
         thread.join(timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    if errors:
-        raise errors[0]
+    return errors
+
+
+@pytest.fixture(scope="module")
+def committed_entity_for_module(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The ``at`` entity for this module's committed tests, dropped at the end of the module
+    (its books refuse row deletes, not DROP SCHEMA; tests/test_worker*.py expect be and fr
+    only)."""
+    from smart_coop.tenancy.services import entity_create
+
+    with django_db_blocker.unblock():
+        # committed_db alone does not make pytest-django create the test database: refuse to
+        # commit into the developer's database.
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            pytest.fail("no test database in this run: select at least one test using `db` too")
+        entity_create(code=COMMITTED_ENTITY, base_host=settings.BASE_HOST)
+    yield COMMITTED_ENTITY
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        entity = Entity.objects.get(schema_name=COMMITTED_ENTITY)
+        entity.rates.all().delete()
+        entity.amounts.all().delete()
+        entity.domains.all().delete()
+        entity.delete(force_drop=True)
 
 
 @pytest.fixture
-def committed_entity(committed_db: None) -> str:
-    """The ``at`` entity, committed (created once per session: entity_create is idempotent)."""
-    from smart_coop.tenancy.services import entity_create
-
-    # committed_db alone does not make pytest-django create the test database (it only counts
-    # tests asking for db/transactional_db): refuse to commit into the developer's database.
-    if not connection.settings_dict["NAME"].startswith("test_"):
-        pytest.fail("no test database in this run: select at least one test using `db` too")
-    entity_create(code=COMMITTED_ENTITY, base_host=settings.BASE_HOST)
-    return COMMITTED_ENTITY
+def committed_entity(committed_entity_for_module: str, committed_db: None) -> str:
+    return committed_entity_for_module
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -380,13 +394,6 @@ def test_reversal_posts_the_opposite_entries_and_references_the_original(in_be: 
     assert counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Transaction.DoesNotExist,
-    reason="ledger/services.py transaction_post: the `except IntegrityError` branch assumes a "
-    "duplicate key; a second reversal under another key violates the one-to-one `reverses` and "
-    "the handler's Transaction.objects.get(idempotency_key=key) raises DoesNotExist",
-)
 def test_a_transaction_reversed_twice_is_reversed_once(in_be: Entity) -> None:
     bank, income = account("t_bank"), account("t_income")
     original, _ = post("t:sale", Leg(bank, Decimal("5.00")), Leg(income, Decimal("-5.00")))
@@ -464,39 +471,57 @@ def test_books_stay_in_their_entity(in_be: Entity) -> None:
 # --- concurrency: real connections, committed ------------------------------------------------
 
 
-def test_a_duplicate_post_waiting_on_the_first_finds_it(committed_entity: str) -> None:
-    """The second poster checks before the first commits, so it reaches the insert and waits on
-    the key's unique index: when the first commits it must get the first's transaction."""
+def post_while_the_first_is_uncommitted(
+    schema: str, key: str, legs: tuple[Leg, ...]
+) -> dict[str, Any]:
+    """Two posters of ``key``: the second checks for the key before the first commits, so it
+    reaches the insert and waits on the key's unique index until the first commits."""
+    first_inserted = threading.Event()
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        with schema_context(schema), transaction.atomic():
+            results["first"] = post(key, *legs)
+            first_inserted.set()
+            time.sleep(0.5)  # the second is blocked on the unique index meanwhile
+            results["first committed at"] = time.monotonic()
+
+    def second() -> None:
+        assert first_inserted.wait(30)
+        try:
+            # Inside an outer transaction, as the invoicing services call it.
+            with schema_context(schema), transaction.atomic():
+                results["second"] = post(key, *legs)
+        finally:
+            results["second done at"] = time.monotonic()
+
+    results["errors"] = run_threads(first, second)
+    return results
+
+
+def test_a_concurrent_duplicate_post_writes_nothing(committed_entity: str) -> None:
     key = f"t:concurrent:{uuid.uuid4()}"
     with schema_context(committed_entity):
         bank = account_get("bank", currency="EUR")
         income = account_get("late_payment_income", currency="EUR")
-        before = counts()
+        before, income_before = counts(), account_balance(income)
     legs = (Leg(bank, Decimal("12.34")), Leg(income, Decimal("-12.34")))
-    first_inserted = threading.Event()
-    results: dict[str, tuple[int, bool, float]] = {}
 
-    def first() -> None:
-        with schema_context(committed_entity), transaction.atomic():
-            posted, created = post(key, *legs)
-            first_inserted.set()
-            time.sleep(0.5)  # the second is blocked on the unique index meanwhile
-            committed_at = time.monotonic()
-        results["first"] = (posted.pk, created, committed_at)
+    results = post_while_the_first_is_uncommitted(committed_entity, key, legs)
 
-    def second() -> None:
-        assert first_inserted.wait(30)
-        with schema_context(committed_entity), transaction.atomic():
-            # Inside an outer transaction, as the invoicing services call it.
-            posted, created = post(key, *legs)
-        results["second"] = (posted.pk, created, time.monotonic())
-
-    run_threads(first, second)
-
+    # Whatever the second was told (the first transaction, or the key's unique violation)...
+    assert all(
+        isinstance(error, IntegrityError) and "idempotency_key" in str(error)
+        for error in results["errors"]
+    ), results["errors"]
+    assert results["second done at"] >= results["first committed at"], "the second did not wait"
     with schema_context(committed_entity):
-        assert results["first"][:2] == (Transaction.objects.get(idempotency_key=key).pk, True)
-        assert results["second"][:2] == (results["first"][0], False)
-        assert results["second"][2] >= results["first"][2], "the second did not wait"
+        posted = Transaction.objects.get(idempotency_key=key)
+        assert results["first"] == (posted, True)
+        # ...it wrote nothing, and a retry finds the first.
+        assert counts() == (before[0] + 1, before[1] + 2)
+        assert account_balance(income) == income_before - Decimal("12.34")
+        assert post(key, *legs) == (posted, False)
         assert counts() == (before[0] + 1, before[1] + 2)
 
 
@@ -518,11 +543,15 @@ def test_many_concurrent_posts_with_one_key_post_once(committed_entity: str) -> 
             posted, created = post(key, Leg(bank, Decimal("1.01")), Leg(income, Decimal("-1.01")))
         results.append((posted.pk, created))
 
-    run_threads(*[poster] * posters)
+    errors = run_threads(*[poster] * posters)
 
-    assert sorted(created for _, created in results) == [False] * (posters - 1) + [True]
-    assert len({pk for pk, _ in results}) == 1
+    # Each poster got the transaction, or the key's unique violation (and wrote nothing).
+    assert all("idempotency_key" in str(error) for error in errors), errors
+    assert len(results) + len(errors) == posters
+    assert [created for _, created in results].count(True) == 1
     with schema_context(committed_entity):
+        posted = Transaction.objects.get(idempotency_key=key)
+        assert {pk for pk, _ in results} == {posted.pk}
         assert counts() == (before[0] + 1, before[1] + 2)
         assert account_balance(income) == income_before - Decimal("1.01")
         assert set(books_balance().values()) == {Decimal(0)}
