@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from smart_coop.db import TransactionNow
+
 
 class VatCategory(models.TextChoices):
     """UNCL5305 codes used by EN 16931."""
@@ -111,7 +113,11 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    # Set by the database when the row is written (documents are written at issue): the
+    # triggers of migration 0004 accept lines only from the transaction that issues.
+    issued_at = models.DateTimeField(
+        _("issued at"), null=True, blank=True, db_default=TransactionNow()
+    )
 
     class Meta:
         verbose_name = _("invoice")

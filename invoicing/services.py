@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing import numbering, references, signals
@@ -136,7 +135,6 @@ def _finalize(
     invoice.gross_total = invoice.net_total + invoice.vat_total
     invoice.fee_total = fee_total(invoice.net_total)
     invoice.state = Invoice.State.ISSUED
-    invoice.issued_at = timezone.now()
     return taxes
 
 

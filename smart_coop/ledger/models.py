@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from smart_coop.db import TransactionNow
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -65,7 +67,9 @@ class Transaction(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The start of the database transaction that wrote it: entries are accepted only from
+    # that same transaction (migration 0004).
+    created_at = models.DateTimeField(_("created at"), db_default=TransactionNow())
 
     class Meta:
         verbose_name = _("transaction")
