@@ -1,13 +1,8 @@
-"""What a member will earn from a price: the one estimator used by the contract form.
+"""What a member will earn from a price: the estimate shown by the contract form.
 
-The conversion runs: amount invoiced excl. VAT -> the coop's fee -> reimbursable expenses (paid
-back untaxed) -> salary budget (= gross + employer contributions) -> gross -> employee
-contributions -> taxable -> withholding tax -> net. Each step is rounded half-up to the
-currency's minor unit (``smart_coop.money.quantize``); the employer contributions are the
-budget minus the gross, so the budget is used to the cent.
-
-Until the payroll parameters (dated, per employment form) refine it, it reads the entity's
-rates, and the withholding tax is a flat approximation: the result says it is an estimate.
+It is ``payroll.conversion.salary_from_invoice`` (the one conversion, with its rounding rule)
+for the standard category, in the shape the portal, the API and the contract checks read. It is
+an estimate: the contract is not signed yet, and some parameters are documented approximations.
 """
 
 from __future__ import annotations
@@ -16,8 +11,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from smart_coop.money import percent_of, quantize
-from smart_coop.tenancy.models import Entity, Rate
+from payroll.conversion import salary_from_invoice
+from smart_coop.tenancy.models import Entity
 
 ZERO = Decimal(0)
 
@@ -37,6 +32,8 @@ class SalaryEstimate:
     net: Decimal
     fee_percent: Decimal
     is_estimate: bool = True
+    guarantee_contribution: Decimal = ZERO
+    budget_remainder: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str | bool]:
         return {
@@ -49,34 +46,20 @@ def salary_estimate(
     *, entity: Entity, invoiced: Decimal, expenses: Decimal, on: datetime.date
 ) -> SalaryEstimate:
     """The estimated salary for ``invoiced`` (excl. VAT) with ``expenses`` reimbursed."""
-    currency = entity.currency
-    invoiced = quantize(invoiced, currency)
-    expenses = quantize(expenses, currency)
-    fee_percent = entity.rate(Rate.Kind.FEE, on)
-    fee = percent_of(invoiced, fee_percent, currency)
-    budget = invoiced - fee - expenses
-    if budget <= ZERO:
-        return SalaryEstimate(
-            currency, invoiced, fee, expenses, budget, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO,
-            fee_percent,
-        )  # fmt: skip
-    employer_percent = entity.rate(Rate.Kind.EMPLOYER_CONTRIBUTION, on)
-    gross = quantize(budget * 100 / (100 + employer_percent), currency)
-    employer = budget - gross
-    employee = percent_of(gross, entity.rate(Rate.Kind.EMPLOYEE_CONTRIBUTION, on), currency)
-    taxable = gross - employee
-    withholding = percent_of(taxable, entity.rate(Rate.Kind.WITHHOLDING_ESTIMATE, on), currency)
+    salary = salary_from_invoice(entity=entity, invoiced=invoiced, expenses=expenses, on=on)
     return SalaryEstimate(
-        currency=currency,
-        invoiced=invoiced,
-        fee=fee,
-        expenses=expenses,
-        budget=budget,
-        employer_contributions=employer,
-        gross=gross,
-        employee_contributions=employee,
-        taxable=taxable,
-        withholding=withholding,
-        net=taxable - withholding,
-        fee_percent=fee_percent,
+        currency=salary.currency,
+        invoiced=salary.invoiced,
+        fee=salary.fee,
+        expenses=salary.expenses,
+        budget=salary.budget,
+        employer_contributions=salary.employer_contributions,
+        gross=salary.gross,
+        employee_contributions=salary.employee_contributions,
+        taxable=salary.taxable,
+        withholding=salary.withholding,
+        net=salary.net,
+        fee_percent=salary.fee_percent,
+        guarantee_contribution=salary.guarantee_contribution,
+        budget_remainder=salary.budget_remainder,
     )

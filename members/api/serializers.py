@@ -315,6 +315,14 @@ class EstimateOutputSerializer(serializers.Serializer[dict[str, Any]]):
     net = serializers.DecimalField(max_digits=14, decimal_places=2)
     fee_percent = serializers.DecimalField(max_digits=7, decimal_places=4)
     is_estimate = serializers.BooleanField()
+    guarantee_contribution = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The part of the fee for the guarantee fund."
+    )
+    budget_remainder = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="What the budget leaves after rounding, kept on the activity's account.",
+    )
 
 
 # --- partner platforms -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
+from payroll.parameters import parameters_load
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.country_data import ENTITIES, EntityData
 from smart_coop.tenancy.models import Amount, Domain, Entity, Rate
@@ -55,7 +56,8 @@ def entity_create(
 
     Effects, in order: validates the VAT number and IBAN; ensures the public tenant; creates the
     entity's row and its schema (all tenant migrations); creates the domain
-    ``<code>.<base_host>``; loads its dated rates. Running it again changes nothing.
+    ``<code>.<base_host>``; loads its dated rates; loads its dated payroll parameters in its
+    schema (``payroll.parameters.parameters_load``). Running it again changes nothing.
     """
     data = entity_data_get(code)
     vat = vat_number_clean(vat_number or data.vat_number, country=data.country)
@@ -123,6 +125,8 @@ def entity_create(
                     "verified": amount.verified,
                 },
             )
+    # The dated payroll parameters, in the entity's schema.
+    parameters_load(entity)
     primary = entity.get_primary_domain()
     return EntityCreateResult(
         entity=entity, created=created, domain=primary.domain if primary else domain_name

@@ -1,7 +1,9 @@
 """The salary estimator (payroll.estimates) and the money kernel it stands on (smart_coop.money).
 
-Rates read from the entities' data: BE fee 6.5 %, employer 25 %, employee 13.07 %, withholding
-18 %; FR fee 6.5 %, employer 42 %, employee 22 %, withholding 7.5 %.
+The estimate is payroll.conversion.salary_from_invoice for the standard category (worked
+examples of every category and country in tests/payroll/test_conversion.py). BE: fee 6.5 %,
+employer 25 %, employee 13.07 %, withholding by the key formula; FR: fee 6.5 %, employer 42 %,
+employee 22 %, withholding 7.5 % (flat approximation).
 """
 
 from __future__ import annotations
@@ -131,9 +133,11 @@ def test_be_estimate_of_a_thousand_without_expenses(be: Entity) -> None:
     # 13.07 % of 748.00 = 97.7636
     assert estimate.employee_contributions == Decimal("97.76")
     assert estimate.taxable == Decimal("650.24")
-    # 18 % of 650.24 = 117.0432
-    assert estimate.withholding == Decimal("117.04")
-    assert estimate.net == Decimal("533.20")
+    # key formula: 650.24 x 12 = 7802.88 - 30 % expenses 2340.86 = 5462.02; x 26.75 % = 1461.09
+    # is less than the 2830.15 exemption reduction: nothing withheld
+    assert estimate.withholding == Decimal("0.00")
+    assert estimate.net == Decimal("650.24")
+    assert estimate.budget_remainder == Decimal("0.00")
     assert estimate.is_estimate is True
 
 
@@ -152,9 +156,10 @@ def test_be_estimate_of_a_thousand_with_fifty_of_expenses(be: Entity) -> None:
     # employee 13.07 % of 708.00 = 92.5356 -> 92.54; taxable 708.00 - 92.54 = 615.46
     assert estimate.employee_contributions == Decimal("92.54")
     assert estimate.taxable == Decimal("615.46")
-    # withholding 18 % of 615.46 = 110.7828 -> 110.78; net 615.46 - 110.78 = 504.68
-    assert estimate.withholding == Decimal("110.78")
-    assert estimate.net == Decimal("504.68")
+    # key formula: 615.46 x 12 = 7385.52 - 30 % (2215.66) = 5169.86; x 26.75 % = 1382.94
+    # < 2830.15: nothing withheld; net 615.46
+    assert estimate.withholding == Decimal("0.00")
+    assert estimate.net == Decimal("615.46")
 
 
 def test_fr_estimate_of_a_thousand_without_expenses(fr: Entity) -> None:
@@ -178,7 +183,7 @@ def test_an_unrounded_price_is_rounded_to_the_cent_before_anything_else(be: Enti
     estimate = salary_estimate(entity=be, invoiced=Decimal("999.995"), expenses=ZERO, on=ON)
 
     assert estimate.invoiced == Decimal("1000.00")
-    assert estimate.net == Decimal("533.20")
+    assert estimate.net == Decimal("650.24")
 
 
 def test_expenses_larger_than_what_the_fee_leaves_give_no_salary(be: Entity) -> None:
@@ -206,7 +211,7 @@ def test_the_estimate_reads_as_strings(be: Entity) -> None:
 
     as_dict = estimate.as_dict()
 
-    assert as_dict["net"] == "533.20"
+    assert as_dict["net"] == "650.24"
     assert as_dict["gross"] == "748.00"
     assert as_dict["is_estimate"] is True
 
@@ -239,7 +244,11 @@ def test_the_salary_budget_is_used_to_the_cent(
     assert estimate.fee + estimate.expenses + estimate.budget == price
     if estimate.budget > ZERO:
         assert (
-            estimate.fee + estimate.expenses + estimate.employer_contributions + estimate.gross
+            estimate.fee
+            + estimate.expenses
+            + estimate.employer_contributions
+            + estimate.gross
+            + estimate.budget_remainder
             == price
         )
         assert ZERO <= estimate.net <= estimate.gross <= estimate.budget

@@ -2,8 +2,8 @@
 
 Every test builds its data through the services (via tests.factories) inside one entity's schema;
 the isolation tests at the end use both ``be`` and ``fr``. Belgian figures: fee 6.5 %, employer
-25 %, employee 13.07 %, withholding 18 %, minimum 12.83 EUR gross per hour, price ceiling
-100,000 EUR.
+25 %, employee 13.07 %, withholding by the key formula, minimum 12.83 EUR gross per hour, price
+ceiling 100,000 EUR.
 """
 
 from __future__ import annotations
@@ -1382,8 +1382,9 @@ def test_a_shift_shorter_than_the_agreement_is_refused(in_be: Entity) -> None:
 
 
 def test_a_shift_paying_under_the_agreed_net_per_hour_is_refused(in_be: Entity) -> None:
-    # 60.00 - fee 3.90 = 56.10; gross 44.88; employee 5.87; taxable 39.01; withholding 7.02;
-    # net 31.99 / 4 h = 7.9975 -> 8.00 net per hour, under the agreed 10
+    # 60.00 - fee 3.90 = 56.10; gross 44.88; employee 5.87; taxable 39.01; the key formula
+    # withholds nothing (39.01 x 12 is far below the exemption); net 39.01 / 4 h = 9.7525
+    # -> 9.75 net per hour, under the agreed 10
     partner = PartnerFactory()
     MemberFactory(user__email="rider@example.org")
 
@@ -1392,7 +1393,7 @@ def test_a_shift_paying_under_the_agreed_net_per_hour_is_refused(in_be: Entity) 
 
     assert [problem.code for problem in refused.value.problems] == ["below_partner_minimum"]
     assert refused.value.field == "price"
-    assert "8.00 EUR net per hour" in refused.value.message
+    assert "9.75 EUR net per hour" in refused.value.message
     assert not Contract.objects.exists()
 
 

@@ -1,0 +1,203 @@
+"""From the amount invoiced excl. VAT to the net salary, and back: the one conversion.
+
+invoiced -> fee -> guarantee contribution (inside the fee, or on top) -> expenses (reimbursed
+untaxed) -> salary budget -> gross + employer contributions (on base_factor x gross) -> employee
+contributions (on the same base) -> taxable -> withholding tax -> net.
+
+Rounding rule: every computed line is rounded half-up to the currency's minor unit
+(``smart_coop.money.quantize``: cent, whole forint), once; totals are differences or sums of
+rounded lines, never rounded again. The gross is the largest amount in minor units whose gross
++ employer contributions (the rounded base_factor x gross, then the rounded rate of it) fit in
+the budget; what the budget leaves after that rounding (zero or a few minor units) is
+``budget_remainder``, booked to the activity's budget account, never lost:
+budget == gross + employer_contributions + budget_remainder.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from payroll.models import Category, PayrollParameters, WithholdingMethod
+from payroll.parameters import parameters_in_force
+from smart_coop.money import minor_unit, percent_of, quantize
+from smart_coop.tenancy.models import Entity
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Salary:
+    currency: str
+    category: str
+    # The parameters row used: a salary is never recomputed with a later version.
+    parameters_id: int | None
+    invoiced: Decimal
+    fee_percent: Decimal
+    fee: Decimal
+    guarantee_contribution: Decimal
+    guarantee_on_top: bool
+    expenses: Decimal
+    budget: Decimal
+    gross: Decimal
+    contribution_base: Decimal
+    employer_contributions: Decimal
+    budget_remainder: Decimal
+    employee_contributions: Decimal
+    taxable: Decimal
+    withholding: Decimal
+    net: Decimal
+    withholding_method: str
+    # Some value used is a documented approximation (unverified source).
+    is_estimate: bool
+
+
+def _withholding(params: PayrollParameters, taxable: Decimal, currency: str) -> Decimal:
+    if params.withholding_method == WithholdingMethod.NONE:
+        return ZERO
+    if params.withholding_method == WithholdingMethod.FLAT:
+        assert params.withholding_percent is not None
+        return percent_of(taxable, params.withholding_percent, currency)
+    return _be_key_formula(params.withholding_scale, taxable, currency)
+
+
+def _be_key_formula(scale: dict[str, object], taxable: Decimal, currency: str) -> Decimal:
+    """Annex III AR/CIR 92, single resident without dependants (source in the parameters):
+    annual taxable pay -> minus the professional expenses lump sum (capped) -> tax by brackets
+    -> minus the reduction for the tax-exempt amount (not below zero) -> divided back by the
+    periods. Each step rounded to the cent (Annex III point 12)."""
+    periods = int(str(scale["periods_per_year"]))
+    annual = taxable * periods
+    expenses = min(
+        percent_of(annual, Decimal(str(scale["expenses_percent"])), currency),
+        Decimal(str(scale["expenses_max"])),
+    )
+    net_annual = annual - expenses
+    tax, lower = ZERO, ZERO
+    brackets = scale["brackets"]
+    assert isinstance(brackets, list)
+    for upper, rate in brackets:
+        top = net_annual if upper is None else min(net_annual, Decimal(upper))
+        if top > lower:
+            tax += (top - lower) * Decimal(rate) / 100
+        if upper is None or net_annual <= Decimal(upper):
+            break
+        lower = Decimal(upper)
+    tax = quantize(tax, currency) - Decimal(str(scale["exemption_reduction"]))
+    return quantize(max(tax, ZERO) / periods, currency)
+
+
+def _employer(params: PayrollParameters, gross: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+    base = quantize(gross * params.base_factor, currency)
+    return base, percent_of(base, params.employer_percent, currency)
+
+
+def _convert(
+    params: PayrollParameters, currency: str, invoiced: Decimal, expenses: Decimal
+) -> Salary:
+    unit = minor_unit(currency)
+    invoiced, expenses = quantize(invoiced, currency), quantize(expenses, currency)
+    fee = percent_of(invoiced, params.fee_percent, currency)
+    guarantee = percent_of(invoiced, params.guarantee_percent, currency)
+    budget = invoiced - fee - (guarantee if params.guarantee_on_top else ZERO) - expenses
+    zero = ZERO.quantize(unit)
+    gross = base = employer = employee = withholding = zero
+    if budget > ZERO:
+        rate = params.employer_percent * params.base_factor / 100
+        gross = (budget / (1 + rate)).quantize(unit, rounding=ROUND_DOWN)
+        base, employer = _employer(params, gross, currency)
+        # Half-up rounding of the contributions can move the fit by a minor unit either way.
+        while gross + unit + _employer(params, gross + unit, currency)[1] <= budget:
+            gross += unit
+            base, employer = _employer(params, gross, currency)
+        while gross > zero and gross + employer > budget:
+            gross -= unit
+            base, employer = _employer(params, gross, currency)
+        employee = percent_of(base, params.employee_percent, currency)
+    taxable = gross - employee
+    if taxable > ZERO:
+        withholding = _withholding(params, taxable, currency)
+    return Salary(
+        currency=currency,
+        category=params.category,
+        parameters_id=params.pk,
+        invoiced=invoiced,
+        fee_percent=params.fee_percent,
+        fee=fee,
+        guarantee_contribution=guarantee,
+        guarantee_on_top=params.guarantee_on_top,
+        expenses=expenses,
+        budget=budget,
+        gross=gross,
+        contribution_base=base,
+        employer_contributions=employer,
+        budget_remainder=budget - gross - employer if budget > ZERO else zero,
+        employee_contributions=employee,
+        taxable=taxable,
+        withholding=withholding,
+        net=taxable - withholding,
+        withholding_method=params.withholding_method,
+        is_estimate=not params.verified,
+    )
+
+
+def salary_from_invoice(
+    *,
+    entity: Entity,
+    invoiced: Decimal,
+    expenses: Decimal,
+    on: datetime.date,
+    category: str = Category.STANDARD,
+    parameters: PayrollParameters | None = None,
+) -> Salary:
+    """The salary paid for ``invoiced`` (excl. VAT) with ``expenses`` reimbursed untaxed.
+
+    Uses the entity's parameters of ``category`` in force ``on`` (or ``parameters`` when given:
+    the row a stored salary was computed with). When the expenses leave no budget, every salary
+    amount is zero and ``budget`` shows by how much they exceed what the fee leaves.
+    """
+    params = parameters or parameters_in_force(entity=entity, category=category, on=on)
+    return _convert(params, entity.currency, invoiced, expenses)
+
+
+def invoice_for_net(
+    *,
+    entity: Entity,
+    net: Decimal,
+    expenses: Decimal,
+    on: datetime.date,
+    category: str = Category.STANDARD,
+    parameters: PayrollParameters | None = None,
+) -> Decimal:
+    """The least amount excl. VAT to invoice so that the net salary is at least ``net``.
+
+    Exact to the minor unit: ``salary_from_invoice(result).net >= net`` and one minor unit less
+    gives less. Starts from the analytic ratio net / invoiced, searches upward until the net is
+    reached, then bisects down to the least amount (the net never falls when the invoice grows).
+    """
+    params = parameters or parameters_in_force(entity=entity, category=category, on=on)
+    currency, unit = entity.currency, minor_unit(entity.currency)
+    net, expenses = quantize(net, currency), quantize(expenses, currency)
+
+    def net_of(invoiced: Decimal) -> Decimal:
+        return _convert(params, currency, invoiced, expenses).net
+
+    if net <= ZERO:
+        return ZERO.quantize(unit)
+    probe = _convert(params, currency, Decimal(100000), ZERO)
+    ratio = probe.net / probe.invoiced if probe.net > ZERO else Decimal("0.5")
+    low = ZERO.quantize(unit)
+    high = max(quantize(net / ratio + expenses, currency), unit)
+    while net_of(high) < net:
+        low, high = high, high * 2
+    # Invariant: net_of(low) < net <= net_of(high) (low = 0 earns nothing).
+    while high - low > unit:
+        middle = quantize((low + high) / 2, currency)
+        if middle in (low, high):
+            break
+        if net_of(middle) >= net:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -1,0 +1,148 @@
+"""Dated payroll parameters of the entity (this schema): one row per category and version.
+
+A new rate is a new row with a later ``valid_from``; rows are never edited, so a salary keeps
+the id of the row it was computed with and is never recomputed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+
+class Category(models.TextChoices):
+    STANDARD = "standard", _("standard")
+    # Belgium: contributions on 108 % of the gross for artists and manual workers.
+    ARTIST_MANUAL = "artist_manual", _("artist or manual worker")
+
+
+class WithholdingMethod(models.TextChoices):
+    BE_KEY_FORMULA = "be_key_formula", _("Belgian key formula (Annex III AR/CIR 92)")
+    FLAT = "flat", _("flat rate")
+    NONE = "none", _("none")
+
+
+def _percent(label: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
+    return models.DecimalField(label, max_digits=7, decimal_places=4)
+
+
+def _source() -> models.TextField[str, str]:
+    return models.TextField(_("source"))
+
+
+def _verified() -> models.BooleanField[bool, bool]:
+    return models.BooleanField(_("source verified"), default=False)
+
+
+class PayrollParameters(models.Model):
+    """What turns an invoiced amount into a salary, for one category, from ``valid_from``.
+
+    Each value carries its source and whether the source was confirmed; an unverified value is a
+    documented approximation and makes the salaries computed with it estimates.
+    """
+
+    category = models.CharField(_("category"), max_length=20, choices=Category)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    fee_percent = _percent(_("cooperative fee (% of the amount invoiced excl. VAT)"))
+    fee_source = _source()
+    fee_verified = _verified()
+
+    guarantee_percent = _percent(_("guarantee fund contribution (% of the amount invoiced)"))
+    guarantee_on_top = models.BooleanField(
+        _("guarantee contribution on top of the fee"),
+        default=False,
+        help_text=_("Off: the contribution is the part of the fee that funds the guarantee."),
+    )
+    guarantee_source = _source()
+    guarantee_verified = _verified()
+
+    employer_percent = _percent(_("employer contributions (% of the contribution base)"))
+    base_factor = models.DecimalField(
+        _("contribution base (x gross)"), max_digits=4, decimal_places=2, default=Decimal("1.00")
+    )
+    employer_source = _source()
+    employer_verified = _verified()
+
+    employee_percent = _percent(_("employee contributions (% of the contribution base)"))
+    employee_source = _source()
+    employee_verified = _verified()
+
+    withholding_method = models.CharField(
+        _("withholding tax method"), max_length=20, choices=WithholdingMethod
+    )
+    withholding_percent = models.DecimalField(
+        _("flat withholding rate"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    # The key formula's scale: professional expenses, brackets, exemption reduction (strings).
+    withholding_scale = models.JSONField(_("withholding scale"), default=dict, blank=True)
+    withholding_source = _source()
+    withholding_verified = _verified()
+
+    expenses_untaxed = models.BooleanField(_("expenses reimbursed untaxed"), default=True)
+    expenses_max_per_day = models.DecimalField(
+        _("reimbursable expenses, maximum per day"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    expenses_source = _source()
+    expenses_verified = _verified()
+
+    minimum_hourly_gross = models.DecimalField(
+        _("minimum gross pay per hour"), max_digits=14, decimal_places=2
+    )
+    minimum_source = _source()
+    minimum_verified = _verified()
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payroll parameters")
+        verbose_name_plural = _("payroll parameters")
+        ordering = ["category", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "valid_from"], name="payroll_parameters_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="payroll_parameters_valid_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_percent__gte=0, fee_percent__lte=100)
+                & Q(guarantee_percent__gte=0, guarantee_percent__lte=100)
+                & Q(employer_percent__gte=0, employer_percent__lte=100)
+                & Q(employee_percent__gte=0, employee_percent__lte=100),
+                name="payroll_parameters_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(base_factor__gte=1), name="payroll_parameters_base_factor"
+            ),
+            models.CheckConstraint(
+                condition=~Q(withholding_method="flat") | Q(withholding_percent__isnull=False),
+                name="payroll_parameters_flat_rate_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} from {self.valid_from.isoformat()}"
+
+    @property
+    def verified(self) -> bool:
+        """Every value the conversion uses comes from a confirmed source."""
+        return all(
+            (
+                self.fee_verified,
+                self.guarantee_verified,
+                self.employer_verified,
+                self.employee_verified,
+                self.withholding_verified,
+            )
+        )
