@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -146,3 +147,134 @@ class PayrollParameters(models.Model):
                 self.withholding_verified,
             )
         )
+
+
+class SalaryRun(models.Model):
+    """The salaries of one period of the entity: every payslip due once the work is done.
+
+    A payslip is never recomputed or edited: a recalculation only adds what is missing, and a
+    correction is a new payslip (or line) in a later run.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        CALCULATED = "calculated", _("calculated")
+        APPROVED = "approved", _("approved")
+        PAID = "paid", _("paid")
+        EXPORTED = "exported", _("exported")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        # calculated -> calculated: a recalculation adds the salaries due since.
+        State.DRAFT: frozenset({State.CALCULATED}),
+        State.CALCULATED: frozenset({State.CALCULATED, State.APPROVED}),
+        State.APPROVED: frozenset({State.PAID}),
+        State.PAID: frozenset({State.EXPORTED}),
+        State.EXPORTED: frozenset(),
+    }
+
+    period = models.DateField(_("period (first day of the month)"), unique=True)
+    state = models.CharField(_("state"), max_length=12, choices=State, default=State.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    calculated_at = models.DateTimeField(_("calculated at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("salary run")
+        verbose_name_plural = _("salary runs")
+        ordering = ["-period"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period__day=1), name="salaryrun_period_first_day"),
+        ]
+        permissions = [("approve_salaryrun", _("Can approve salary runs"))]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} ({self.state})"
+
+
+def _money(label: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
+    return models.DecimalField(label, max_digits=14, decimal_places=2)
+
+
+class Payslip(models.Model):
+    """The salary of one invoice's contract, with the parameters version it was computed with."""
+
+    run = models.ForeignKey(SalaryRun, on_delete=models.PROTECT, related_name="payslips")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="payslips")
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, related_name="payslips"
+    )
+    parameters = models.ForeignKey(
+        PayrollParameters, on_delete=models.PROTECT, related_name="payslips"
+    )
+    budget = _money(_("salary budget"))
+    gross = _money(_("gross salary"))
+    employer_contributions = _money(_("employer contributions"))
+    employee_contributions = _money(_("employee contributions"))
+    taxable = _money(_("taxable"))
+    withholding = _money(_("withholding tax"))
+    net = _money(_("net salary"))
+    expenses = _money(_("expenses reimbursed"))
+    budget_remainder = _money(_("budget remainder"))
+    currency = models.CharField(_("currency"), max_length=3)
+    # Some parameter used is a documented approximation (unverified source).
+    is_estimate = models.BooleanField(_("estimate"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payslip")
+        verbose_name_plural = _("payslips")
+        ordering = ["run", "member", "pk"]
+        constraints = [
+            # One salary per invoice, whatever the run: a payslip is never computed twice.
+            models.UniqueConstraint(fields=["invoice"], name="payslip_one_per_invoice"),
+            models.CheckConstraint(
+                condition=Q(net=models.F("taxable") - models.F("withholding")),
+                name="payslip_net_is_taxable_less_withholding",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.net} {self.currency}"
+
+
+class PayslipLine(models.Model):
+    class Code(models.TextChoices):
+        INVOICED = "invoiced", _("amount invoiced excl. VAT")
+        FEE = "fee", _("cooperative fee")
+        GUARANTEE = "guarantee", _("guarantee fund contribution")
+        EXPENSES = "expenses", _("expenses reimbursed")
+        BUDGET = "budget", _("salary budget")
+        GROSS = "gross", _("gross salary")
+        EMPLOYER = "employer", _("employer contributions")
+        EMPLOYEE = "employee", _("employee contributions")
+        TAXABLE = "taxable", _("taxable")
+        WITHHOLDING = "withholding", _("withholding tax")
+        NET = "net", _("net salary")
+        REMAINDER = "remainder", _("budget remainder")
+
+    payslip = models.ForeignKey(Payslip, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    code = models.CharField(_("code"), max_length=12, choices=Code)
+    label = models.CharField(_("label"), max_length=100)
+    base = models.DecimalField(_("base"), max_digits=14, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True)
+    amount = _money(_("amount"))
+
+    class Meta:
+        verbose_name = _("payslip line")
+        verbose_name_plural = _("payslip lines")
+        ordering = ["payslip", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["payslip", "position"], name="payslipline_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.label}: {self.amount}"

@@ -47,6 +47,13 @@ _ADVISOR = (
     "members.view_employmentdeclaration",
     "members.change_employmentdeclaration",
 )
+_PAYROLL = (
+    "payroll.view_payrollparameters",
+    "payroll.view_salaryrun",
+    "payroll.view_payslip",
+    "payroll.view_payslipline",
+    "payroll.approve_salaryrun",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (),
     Role.ADVISOR: (
@@ -77,6 +84,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "ledger.view_account",
         "ledger.view_transaction",
         "ledger.view_entry",
+        *_PAYROLL,
     ),
     Role.ENTITY_ADMIN: (
         *_ADVISOR,
@@ -101,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "ledger.view_account",
         "ledger.view_transaction",
         "ledger.view_entry",
+        *_PAYROLL,
     ),
 }
 

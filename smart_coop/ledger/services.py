@@ -50,6 +50,9 @@ STANDARD_ACCOUNTS: dict[str, tuple[str, str]] = {
     "withholding_payable": ("Withholding tax payable", Account.Kind.LIABILITY),
     "bad_debts": ("Bad debts written off", Account.Kind.EXPENSE),
     "late_payment_income": ("Late payment interest and compensation", Account.Kind.INCOME),
+    # The minor units a salary's rounding leaves of a member's budget (payroll.conversion):
+    # still the members', held apart until they are paid out, never lost.
+    "budget_remainders": ("Salary budget remainders", Account.Kind.LIABILITY),
 }
 
 
