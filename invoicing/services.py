@@ -606,22 +606,33 @@ def payment_record(
         invoice=invoice, amount=amount, currency=currency, received_on=received_on, source=source,
         statement_line=statement_line, note=note, ledger_transaction=posted, created_by=actor,
     )  # fmt: skip
+    payment_apply(invoice=invoice, amount=amount)
+    return payment
+
+
+def payment_apply(*, invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """Apply money received (already booked) to the locked ``invoice``: (applied, excess).
+
+    What is applied is at most what the invoice still owes; the invoice's paid amount and
+    state follow; the guarantee fund is told on commit (``signals.payment_applied``). The
+    caller holds the invoice's row lock and has booked the money.
+    """
+    applied = min(amount, invoice.balance_due)
     invoice.amount_paid += applied
     invoice.state = (
         Invoice.State.PAID if invoice.balance_due <= ZERO else Invoice.State.PARTIALLY_PAID
     )
     invoice.save(update_fields=["amount_paid", "state"])
-    schema = current_schema()
     transaction.on_commit(
         partial(
             signals.payment_applied.send,
             sender=Payment,
             invoice_id=invoice.pk,
             amount=applied,
-            schema=schema,
+            schema=current_schema(),
         )
     )
-    return payment
+    return applied, amount - applied
 
 
 def invoices_issue_due(

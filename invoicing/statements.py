@@ -19,7 +19,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,13 +27,13 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from invoicing import services, signals
+from invoicing import services
 from invoicing.models import BankStatement, Invoice, Payment, StatementLine
 from invoicing.references import reference_compact, reference_is_valid
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.ledger.services import Leg, account_get, transaction_post
-from smart_coop.tenancy.current import current_entity, current_schema
+from smart_coop.tenancy.current import current_entity
 
 ZERO = Decimal(0)
 CAMT053_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}$")
@@ -538,29 +537,6 @@ def _line_create(
 # --- the accountant's queue ------------------------------------------------------------------
 
 
-def _payment_apply(invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
-    """Apply ``amount`` to the locked ``invoice``: (applied, excess); the signal on commit.
-
-    The same steps as the end of ``services.payment_record`` (kept in step with it).
-    """
-    applied = min(amount, invoice.balance_due)
-    invoice.amount_paid += applied
-    invoice.state = (
-        Invoice.State.PAID if invoice.balance_due <= ZERO else Invoice.State.PARTIALLY_PAID
-    )
-    invoice.save(update_fields=["amount_paid", "state"])
-    transaction.on_commit(
-        partial(
-            signals.payment_applied.send,
-            sender=Payment,
-            invoice_id=invoice.pk,
-            amount=applied,
-            schema=current_schema(),
-        )
-    )
-    return applied, amount - applied
-
-
 @transaction.atomic
 def statement_line_match(*, line: StatementLine, invoice: Invoice, actor: User | None) -> Payment:
     """Give a line waiting in unallocated receipts to the invoice it pays (an accountant's call).
@@ -599,7 +575,7 @@ def statement_line_match(*, line: StatementLine, invoice: Invoice, actor: User |
             field="invoice",
         )
     status = _status_for(line.amount, invoice.balance_due)
-    applied, excess = _payment_apply(invoice, line.amount)
+    applied, excess = services.payment_apply(invoice=invoice, amount=line.amount)
     currency, reference = payment.currency, f"invoice:{invoice.pk}"
     transaction_post(
         key=f"match:line:{line.pk}",
