@@ -1,6 +1,7 @@
 """Settings for the test suite: the production settings, made fast and self-contained."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret")
 os.environ.setdefault("BASE_HOST", "testserver.local")
@@ -17,7 +18,11 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Per run: concurrent runs give the same invoice numbers to different documents.
-MEDIA_ROOT = BASE_DIR / ".data" / f"test-media-{os.getpid()}"  # noqa: F405
+# The processes a run starts (worker, web server) inherit the run's folder through the
+# environment, so that they read and write the same files.
+_media = BASE_DIR / ".data" / f"test-media-{os.getpid()}"  # noqa: F405
+os.environ.setdefault("SMART_COOP_TEST_MEDIA_ROOT", str(_media))
+MEDIA_ROOT = Path(os.environ["SMART_COOP_TEST_MEDIA_ROOT"])
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic before tests
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

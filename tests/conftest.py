@@ -9,6 +9,7 @@ the real Redis, is started for the tests marked ``worker``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -39,6 +40,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker) -> None:  # type: 
     with django_db_blocker.unblock():
         for code in TEST_ENTITIES:
             entity_create(code=code, base_host=settings.BASE_HOST)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_media_removed() -> Iterator[None]:
+    """The run's own media folder (see settings_test) goes away with the run."""
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
