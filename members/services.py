@@ -43,6 +43,8 @@ from members.validators import (
     peppol_id_derive,
 )
 from payroll.estimates import SalaryEstimate, salary_estimate
+from payroll.models import Category
+from payroll.parameters import payroll_category
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from smart_coop.errors import DomainError, Problem
@@ -422,9 +424,18 @@ def _contract_problems(data: ContractInput, entity: Entity) -> list[Problem]:
 
 
 def contract_estimate(
-    *, entity: Entity, price: Decimal, expenses: Decimal, on: datetime.date
+    *,
+    entity: Entity,
+    price: Decimal,
+    expenses: Decimal,
+    on: datetime.date,
+    member: Member | None = None,
 ) -> SalaryEstimate:
-    return salary_estimate(entity=entity, invoiced=price, expenses=expenses, on=on)
+    """The salary ``member`` (their payroll category; standard without one) would earn."""
+    category = payroll_category(member) if member is not None else Category.STANDARD
+    return salary_estimate(
+        entity=entity, invoiced=price, expenses=expenses, on=on, category=category
+    )
 
 
 def _submission_problems(
@@ -476,7 +487,11 @@ def _submission_problems(
     if hours:
         expenses = sum((expense.amount for expense in contract.expenses.all()), ZERO)
         estimate = salary_estimate(
-            entity=entity, invoiced=contract.price, expenses=expenses, on=contract.first_day
+            entity=entity,
+            invoiced=contract.price,
+            expenses=expenses,
+            on=contract.first_day,
+            category=payroll_category(contract.member),
         )
         if estimate.budget <= ZERO:
             problems.append(
@@ -937,7 +952,13 @@ def partner_shift_open(*, partner: Partner, data: ShiftInput) -> tuple[Contract,
                 "shift_too_short",
             )
         )
-    estimate = salary_estimate(entity=entity, invoiced=data.price, expenses=ZERO, on=data.day)
+    estimate = salary_estimate(
+        entity=entity,
+        invoiced=data.price,
+        expenses=ZERO,
+        on=data.day,
+        category=payroll_category(member),
+    )
     if data.hours > 0 and estimate.net / data.hours < partner.min_hourly_net:
         problems.append(
             Problem(

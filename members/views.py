@@ -190,7 +190,7 @@ def contract_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "contract": contract,
             "extra_errors": extra_errors,
             "estimate": _estimate_from(
-                request.POST if request.method == "POST" else None, contract
+                request.POST if request.method == "POST" else None, contract, _member(request)
             ),
             "user_id": user.pk,
         },
@@ -268,8 +268,9 @@ def _decimal(value: str | None) -> Decimal:
     return number if number.is_finite() and number >= 0 else ZERO
 
 
-def _estimate_from(data: Any, contract: Contract | None) -> Any:
-    """The live estimate from the form's current figures (or the saved contract's)."""
+def _estimate_from(data: Any, contract: Contract | None, member: Member | None) -> Any:
+    """The live estimate from the form's current figures (or the saved contract's), in the
+    member's payroll category."""
     entity = current_entity()
     if data is not None:
         price = _decimal(data.get("price"))
@@ -289,7 +290,11 @@ def _estimate_from(data: Any, contract: Contract | None) -> Any:
     if price <= 0 or price > Decimal("1e9"):
         return None
     return services.contract_estimate(
-        entity=entity, price=price, expenses=expenses, on=services.entity_today(entity)
+        entity=entity,
+        price=price,
+        expenses=expenses,
+        on=services.entity_today(entity),
+        member=member,
     )
 
 
@@ -297,9 +302,8 @@ def _estimate_from(data: Any, contract: Contract | None) -> Any:
 @require_POST
 def contract_estimate(request: HttpRequest) -> HttpResponse:
     """The estimate panel, re-rendered while the member types (fetched by estimate.js)."""
-    return render(
-        request, "members/_estimate.html", {"estimate": _estimate_from(request.POST, None)}
-    )
+    estimate = _estimate_from(request.POST, None, _member(request))
+    return render(request, "members/_estimate.html", {"estimate": estimate})
 
 
 @login_required
@@ -313,7 +317,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members/contract_detail.html",
         {
             "contract": contract,
-            "estimate": _estimate_from(None, contract),
+            "estimate": _estimate_from(None, contract, member),
             "events": contract.events.select_related("actor").all(),
             "attachment_form": AttachmentForm(),
         },

@@ -142,6 +142,64 @@ def _convert(
     )
 
 
+def _sign_symmetric_withholding(
+    params: PayrollParameters, taxable: Decimal, currency: str
+) -> Decimal:
+    """The withholding of ``taxable``; a negative taxable (a correction) gives back the tax."""
+    if taxable > ZERO:
+        return _withholding(params, taxable, currency)
+    if taxable < ZERO:
+        return -_withholding(params, -taxable, currency)
+    return ZERO.quantize(minor_unit(currency))
+
+
+def salary_from_gross(
+    *,
+    currency: str,
+    gross: Decimal,
+    expenses: Decimal,
+    parameters: PayrollParameters,
+) -> Salary:
+    """The salary of an agreed ``gross`` (a permanent contract's month, or a correction).
+
+    Nothing is invoiced: the cost (``budget``) is gross + employer contributions, taken from the
+    member's activity budget; ``expenses`` are reimbursed beside it, untaxed. A negative gross (a
+    correction taking back too much pay) gives negative contributions and tax, each rounded
+    with the same rule as a positive one.
+    """
+    params, unit = parameters, minor_unit(currency)
+    gross, expenses = quantize(gross, currency), quantize(expenses, currency)
+    sign = Decimal(-1) if gross < ZERO else Decimal(1)
+    base, employer = _employer(params, abs(gross), currency)
+    base, employer = sign * base, sign * employer
+    employee = sign * percent_of(abs(base), params.employee_percent, currency)
+    taxable = gross - employee
+    withholding = _sign_symmetric_withholding(params, taxable, currency)
+    zero = ZERO.quantize(unit)
+    return Salary(
+        currency=currency,
+        category=params.category,
+        parameters_id=params.pk,
+        invoiced=zero,
+        fee_percent=params.fee_percent,
+        fee=zero,
+        guarantee_contribution=zero,
+        guarantee_on_top=params.guarantee_on_top,
+        expenses=expenses,
+        budget=gross + employer,
+        gross=gross,
+        contribution_base=base,
+        employer_contributions=employer,
+        budget_remainder=zero,
+        employee_contributions=employee,
+        taxable=taxable,
+        withholding=withholding,
+        net=taxable - withholding,
+        withholding_method=params.withholding_method,
+        is_estimate=not params.verified,
+    )
+
+
 def salary_from_invoice(
     *,
     entity: Entity,

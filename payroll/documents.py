@@ -46,7 +46,7 @@ def payslip_context(payslip: Payslip) -> dict[str, Any]:
         "payslip": payslip,
         "period": payslip.run.period,
         "invoice": invoice,
-        "contract": invoice.contract,
+        "contract": invoice.contract if invoice else None,
         "lines": list(payslip.lines.all()),
         # Grouped thousands, the currency's decimals (whole forints).
         "digits": f"{MINOR_UNITS.get(payslip.currency, 2)}g",

@@ -1,8 +1,9 @@
 """What a member will earn from a price: the estimate shown by the contract form.
 
 It is ``payroll.conversion.salary_from_invoice`` (the one conversion, with its rounding rule)
-for the standard category, in the shape the portal, the API and the contract checks read. It is
-an estimate: the contract is not signed yet, and some parameters are documented approximations.
+in the member's payroll category, in the shape the portal, the API and the contract checks
+read. It is an estimate: the contract is not signed yet, and some parameters are documented
+approximations.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from payroll.conversion import salary_from_invoice
+from payroll.models import Category
 from smart_coop.tenancy.models import Entity
 
 ZERO = Decimal(0)
@@ -43,10 +45,18 @@ class SalaryEstimate:
 
 
 def salary_estimate(
-    *, entity: Entity, invoiced: Decimal, expenses: Decimal, on: datetime.date
+    *,
+    entity: Entity,
+    invoiced: Decimal,
+    expenses: Decimal,
+    on: datetime.date,
+    category: str = Category.STANDARD,
 ) -> SalaryEstimate:
-    """The estimated salary for ``invoiced`` (excl. VAT) with ``expenses`` reimbursed."""
-    salary = salary_from_invoice(entity=entity, invoiced=invoiced, expenses=expenses, on=on)
+    """The estimated salary for ``invoiced`` (excl. VAT) with ``expenses`` reimbursed, in the
+    payroll ``category`` of the member (``payroll.parameters.payroll_category``)."""
+    salary = salary_from_invoice(
+        entity=entity, invoiced=invoiced, expenses=expenses, on=on, category=category
+    )
     return SalaryEstimate(
         currency=salary.currency,
         invoiced=salary.invoiced,

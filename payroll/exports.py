@@ -87,7 +87,7 @@ def payroll_rows(run: SalaryRun) -> list[PayrollRow]:
             member=payslip.member.user.get_full_name(),
             national_id=payslip.member.national_id,
             iban=payslip.member.iban,
-            invoice_number=payslip.invoice.number or "",
+            invoice_number=(payslip.invoice.number or "") if payslip.invoice else "",
             gross=payslip.gross,
             employer_contributions=payslip.employer_contributions,
             employee_contributions=payslip.employee_contributions,

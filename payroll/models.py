@@ -149,6 +149,71 @@ class PayrollParameters(models.Model):
         )
 
 
+class PermanentContract(models.Model):
+    """Form (b): an open-ended employment with salary smoothing.
+
+    The member's invoices fill their activity budget account (booked at issue); each month's
+    run pays the agreed ``monthly_gross`` from it, whatever was invoiced that month. It covers
+    whole months, from ``first_month`` to ``last_month`` (open while ``last_month`` is empty);
+    a new gross is a new contract starting the month after the previous one ends. While a
+    member has one, their invoices get no payslip of their own: only their expenses are
+    reimbursed on the monthly payslip.
+    """
+
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="permanent_contracts",
+        verbose_name=_("member"),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category)
+    monthly_gross = models.DecimalField(_("monthly gross salary"), max_digits=14, decimal_places=2)
+    hours_per_month = models.DecimalField(
+        _("hours per month"), max_digits=6, decimal_places=2, default=Decimal("164.67")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    first_month = models.DateField(_("first month"))
+    last_month = models.DateField(_("last month"), null=True, blank=True)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agreed by"),
+    )
+    agreed_at = models.DateTimeField(_("agreed at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+    # The day the advisor was last told the 6-month projection turns negative; cleared when it
+    # is positive again, so that an advisor is told once per episode.
+    alerted_on = models.DateField(_("advisor alerted on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("permanent contract")
+        verbose_name_plural = _("permanent contracts")
+        ordering = ["member", "-first_month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_month__day=1), name="permanentcontract_first_month_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(last_month__isnull=True)
+                | (Q(last_month__day=1) & Q(last_month__gte=models.F("first_month"))),
+                name="permanentcontract_last_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_gross__gt=0) & Q(hours_per_month__gt=0),
+                name="permanentcontract_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(last_month__isnull=True),
+                name="permanentcontract_one_open_per_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.monthly_gross} {self.currency}/month"
+
+
 class SalaryRun(models.Model):
     """The salaries of one period of the entity: every payslip due once the work is done.
 
@@ -184,6 +249,10 @@ class SalaryRun(models.Model):
     calculated_at = models.DateTimeField(_("calculated at"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -193,7 +262,10 @@ class SalaryRun(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period__day=1), name="salaryrun_period_first_day"),
         ]
-        permissions = [("approve_salaryrun", _("Can approve salary runs"))]
+        permissions = [
+            ("approve_salaryrun", _("Can approve salary runs")),
+            ("export_salaryrun", _("Can export salary runs")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} ({self.state})"
@@ -204,13 +276,43 @@ def _money(label: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
 
 
 class Payslip(models.Model):
-    """The salary of one invoice's contract, with the parameters version it was computed with."""
+    """One salary, with the parameters version it was computed with; never edited.
+
+    A fixed-term payslip pays one invoice's contract; a monthly payslip pays a permanent
+    contract's month; a correction adds, in a later run, what a payslip should have had.
+    """
+
+    class Kind(models.TextChoices):
+        FIXED_TERM = "fixed_term", _("fixed-term contract")
+        MONTHLY = "monthly", _("permanent contract, monthly salary")
+        CORRECTION = "correction", _("correction")
 
     run = models.ForeignKey(SalaryRun, on_delete=models.PROTECT, related_name="payslips")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="payslips")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.FIXED_TERM)
     invoice = models.ForeignKey(
-        "invoicing.Invoice", on_delete=models.PROTECT, related_name="payslips"
+        "invoicing.Invoice",
+        on_delete=models.PROTECT,
+        related_name="payslips",
+        null=True,
+        blank=True,
     )
+    permanent_contract = models.ForeignKey(
+        PermanentContract,
+        on_delete=models.PROTECT,
+        related_name="payslips",
+        null=True,
+        blank=True,
+    )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        null=True,
+        blank=True,
+        verbose_name=_("corrects"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
     parameters = models.ForeignKey(
         PayrollParameters, on_delete=models.PROTECT, related_name="payslips"
     )
@@ -232,9 +334,37 @@ class Payslip(models.Model):
         verbose_name = _("payslip")
         verbose_name_plural = _("payslips")
         ordering = ["run", "member", "pk"]
+        permissions = [("correct_payslip", _("Can correct payslips"))]
         constraints = [
             # One salary per invoice, whatever the run: a payslip is never computed twice.
-            models.UniqueConstraint(fields=["invoice"], name="payslip_one_per_invoice"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(kind="fixed_term"),
+                name="payslip_one_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["permanent_contract", "run"],
+                condition=Q(kind="monthly"),
+                name="payslip_one_month_per_permanent_contract",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="fixed_term",
+                        invoice__isnull=False,
+                        permanent_contract__isnull=True,
+                        corrects__isnull=True,
+                    )
+                    | Q(
+                        kind="monthly",
+                        invoice__isnull=True,
+                        permanent_contract__isnull=False,
+                        corrects__isnull=True,
+                    )
+                    | Q(kind="correction", corrects__isnull=False)
+                ),
+                name="payslip_kind_source",
+            ),
             models.CheckConstraint(
                 condition=Q(net=models.F("taxable") - models.F("withholding")),
                 name="payslip_net_is_taxable_less_withholding",
@@ -243,6 +373,11 @@ class Payslip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.net} {self.currency}"
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the member receives for this payslip: net salary and expenses."""
+        return self.net + self.expenses
 
 
 class PayslipLine(models.Model):
@@ -278,3 +413,26 @@ class PayslipLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.label}: {self.amount}"
+
+
+class ReimbursedInvoice(models.Model):
+    """An invoice of a member under a permanent contract, taken up by a monthly payslip.
+
+    Its budget went to the activity budget account when it was issued; the monthly payslip
+    reimburses its expenses, once: the invoice is unique here.
+    """
+
+    payslip = models.ForeignKey(
+        Payslip, on_delete=models.PROTECT, related_name="reimbursed_invoices"
+    )
+    invoice = models.OneToOneField(
+        "invoicing.Invoice", on_delete=models.PROTECT, related_name="reimbursed_by"
+    )
+    expenses = _money(_("expenses reimbursed"))
+
+    class Meta:
+        verbose_name = _("invoice taken up by a monthly payslip")
+        verbose_name_plural = _("invoices taken up by monthly payslips")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} -> {self.payslip_id}"

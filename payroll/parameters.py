@@ -7,9 +7,20 @@ import datetime
 from django.db.models import Q
 from django_tenants.utils import schema_context
 
+from members.models import Member, Sector
 from payroll.country_parameters import ParametersData, parameters_data
-from payroll.models import PayrollParameters
+from payroll.models import Category, PayrollParameters
 from smart_coop.tenancy.models import Entity, RateNotFoundError
+
+# Belgium counts an artist's contributions on 108 % of the gross and withholds the artists'
+# flat rate (Annex III point 80): members of the artist sector are paid in that category.
+# Manual workers share the 108 % base but not the flat rate, so they stay in the standard one.
+SECTOR_CATEGORIES: dict[str, str] = {Sector.ARTIST: Category.ARTIST_MANUAL}
+
+
+def payroll_category(member: Member) -> str:
+    """The payroll category a member's salaries are computed in, from their sector."""
+    return SECTOR_CATEGORIES.get(member.sector, Category.STANDARD)
 
 
 def parameters_build(data: ParametersData) -> PayrollParameters:

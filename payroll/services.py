@@ -1,32 +1,57 @@
-"""Salary runs for fixed-term contracts: open, calculate, approve (booked), mark paid.
+"""Salary runs: open, calculate, approve (booked), mark paid (booked), mark exported.
 
-A salary is due once the contract's work is done: a run for a month gathers every issued
-invoice whose contract's last work day falls in that month or earlier and that has no payslip
-yet. A payslip is computed once, with the parameters version in force on the last work day,
-and never recomputed: a recalculation only adds the salaries still missing, and a correction
-is a new payslip in a later run.
+Two employment forms meet in a run:
+
+* fixed-term: a salary is due once the contract's work is done; a run for a month gathers
+  every issued invoice whose contract's last work day falls in that month or earlier and that
+  has no payslip yet, and converts it (``payroll.conversion.salary_from_invoice``) with the
+  parameters in force on the last work day;
+* permanent contract with salary smoothing: the member's invoices fill their activity budget
+  account when issued; each month's run pays the agreed monthly gross from it
+  (``salary_from_gross``) and reimburses the expenses of the invoices whose work ended.
+
+A payslip is computed once and never recomputed or edited (the database refuses it): a
+recalculation only adds the salaries still missing, and a correction is a new payslip in a
+later run (``payslip_correct``).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import DecimalField, Exists, OuterRef, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
-from payroll.conversion import Salary, salary_from_invoice
-from payroll.models import Category, PayrollParameters, Payslip, PayslipLine, SalaryRun
-from payroll.parameters import parameters_in_force
+from members.models import Member
+from payroll.conversion import Salary, salary_from_gross, salary_from_invoice
+from payroll.models import (
+    PayrollParameters,
+    Payslip,
+    PayslipLine,
+    PermanentContract,
+    ReimbursedInvoice,
+    SalaryRun,
+)
+from payroll.parameters import SECTOR_CATEGORIES, parameters_in_force
+from payroll.sepa import Transfer, pain001_render
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
-from smart_coop.ledger.services import Leg, accounts_get, budget_accounts_get, transaction_post
+from smart_coop.ledger.services import (
+    Leg,
+    account_get,
+    accounts_get,
+    budget_accounts_get,
+    transaction_post,
+)
+from smart_coop.money import quantize
 from smart_coop.tenancy.current import current_entity
 from smart_coop.tenancy.models import Entity
 
@@ -35,8 +60,21 @@ ZERO = Decimal(0)
 _NOT_DUE = (Invoice.State.DRAFT, Invoice.State.CREDITED, Invoice.State.WRITTEN_OFF)
 
 
-def _next_month(period: datetime.date) -> datetime.date:
+# A run can take payslips (and their lines) only while it is in one of these states.
+OPEN_STATES = (SalaryRun.State.DRAFT, SalaryRun.State.CALCULATED)
+
+
+def next_month(period: datetime.date) -> datetime.date:
+    """The first day of the month after ``period``'s."""
     return (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def permanent_contracts_in(period: datetime.date) -> QuerySet[PermanentContract]:
+    """The permanent contracts that cover the month of ``period``."""
+    month = period.replace(day=1)
+    return PermanentContract.objects.filter(first_month__lte=month).filter(
+        Q(last_month__isnull=True) | Q(last_month__gte=month)
+    )
 
 
 def _transition(run: SalaryRun, to_state: str) -> None:
@@ -67,45 +105,72 @@ def salary_run_open(*, period: datetime.date, actor: User | None) -> SalaryRun:
 
 @dataclass(frozen=True)
 class _Due:
-    invoice: Invoice
+    invoice_id: int
+    member_id: int
+    invoiced: Decimal
     last_day: datetime.date
     expenses: Decimal
+    category: str
+
+
+def _expenses_total() -> Coalesce:
+    return Coalesce(
+        Sum("contract__expenses__amount"),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def _under_permanent_contract() -> Exists:
+    """The invoice's member had a permanent contract in the month of its last work day."""
+    return Exists(
+        PermanentContract.objects.filter(
+            member=OuterRef("member_id"), first_month__lte=OuterRef("contract__last_day")
+        ).filter(Q(last_month__isnull=True) | Q(last_month__gte=OuterRef("last_day_month")))
+    )
+
+
+def _issued_invoices_until(end: datetime.date) -> QuerySet[Invoice]:
+    """Issued invoices (not cancelled) of contracts whose work ended before ``end``."""
+    return (
+        Invoice.objects.filter(
+            kind=Invoice.Kind.INVOICE, contract__isnull=False, contract__last_day__lt=end
+        )
+        .exclude(state__in=_NOT_DUE)
+        .annotate(last_day_month=TruncMonth("contract__last_day"))
+    )
 
 
 def _due(run: SalaryRun) -> list[_Due]:
-    invoices = (
-        Invoice.objects.filter(
-            kind=Invoice.Kind.INVOICE,
-            contract__isnull=False,
-            contract__last_day__lt=_next_month(run.period),
-        )
-        .exclude(state__in=_NOT_DUE)
+    rows = (
+        _issued_invoices_until(next_month(run.period))
         .exclude(Exists(Payslip.objects.filter(invoice=OuterRef("pk"))))
-        .annotate(
-            expenses_total=Coalesce(
-                Sum("contract__expenses__amount"),
-                Value(ZERO),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
+        .exclude(_under_permanent_contract())
+        .annotate(expenses_total=_expenses_total())
+        .values_list(
+            "pk", "member_id", "net_total", "contract__last_day", "expenses_total", "member__sector"
         )
-        .select_related("contract")
         .order_by("pk")
     )
     return [
-        _Due(invoice, invoice.contract.last_day, invoice.expenses_total)  # type: ignore[union-attr]
-        for invoice in invoices
+        _Due(pk, member_id, invoiced, last_day, expenses, SECTOR_CATEGORIES.get(sector, "standard"))
+        for pk, member_id, invoiced, last_day, expenses, sector in rows
     ]
 
 
-def _lines(
-    salary: Salary, params: PayrollParameters
-) -> list[tuple[str, Decimal | None, Decimal | None, Decimal]]:
+Line = tuple[str, Decimal | None, Decimal | None, Decimal]
+
+
+def _lines(salary: Salary, params: PayrollParameters) -> list[Line]:
     """(code, base, rate, amount) for every step of the conversion, in its order."""
     code = PayslipLine.Code
-    return [
+    invoiced: list[Line] = [
         (code.INVOICED, None, None, salary.invoiced),
         (code.FEE, salary.invoiced, params.fee_percent, salary.fee),
         (code.GUARANTEE, salary.invoiced, params.guarantee_percent, salary.guarantee_contribution),
+    ]
+    return [
+        *(invoiced if salary.invoiced else []),
         (code.EXPENSES, None, None, salary.expenses),
         (code.BUDGET, None, None, salary.budget),
         (code.GROSS, None, None, salary.gross),
@@ -128,73 +193,279 @@ def _lines(
     ]
 
 
-@transaction.atomic
-def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
-    """Compute the payslips due in the run's period that no run holds yet.
+@dataclass(frozen=True)
+class _NewPayslip:
+    member_id: int
+    kind: str
+    salary: Salary
+    parameters: PayrollParameters
+    invoice_id: int | None = None
+    permanent_contract_id: int | None = None
+    corrects_id: int | None = None
+    reason: str = ""
+    # Monthly payslips: (invoice id, expenses) of the invoices whose expenses they reimburse.
+    reimbursed: tuple[tuple[int, Decimal], ...] = ()
 
-    Effects, in order: locks the run (draft or calculated, else DomainError); finds the issued
-    invoices due (contract's last work day in the period or earlier, no payslip); converts each
-    with the parameters in force on its last work day; creates the payslips and their lines in
-    bulk; marks the run calculated. Existing payslips are never touched; calling it again adds
-    only what became due since (the unique invoice constraint guards against a concurrent run).
-    """
-    run = _locked(run)
-    _transition(run, SalaryRun.State.CALCULATED)
-    entity = current_entity()
-    params_on: dict[datetime.date, PayrollParameters] = {}
-    computed: list[tuple[_Due, Salary, PayrollParameters]] = []
-    for due in _due(run):
-        if due.last_day not in params_on:
-            params_on[due.last_day] = parameters_in_force(
-                entity=entity, category=Category.STANDARD, on=due.last_day
+
+_PAYSLIP_COLUMNS = (
+    "id",
+    "run_id",
+    "member_id",
+    "kind",
+    "invoice_id",
+    "permanent_contract_id",
+    "corrects_id",
+    "reason",
+    "parameters_id",
+    "budget",
+    "gross",
+    "employer_contributions",
+    "employee_contributions",
+    "taxable",
+    "withholding",
+    "net",
+    "expenses",
+    "budget_remainder",
+    "currency",
+    "is_estimate",
+    "created_at",
+)
+_LINE_COLUMNS = ("payslip_id", "position", "code", "label", "base", "rate", "amount")
+
+
+def _ids_reserved(table: str, count: int) -> list[int]:
+    """``count`` ids from the table's own sequence, for rows written by COPY."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(table: str, columns: tuple[str, ...], rows: Iterable[Sequence[object]]) -> None:
+    """Write ``rows`` into ``table`` (this schema) with one COPY: the month-end path for
+    100,000 payslips. The same constraints and triggers hold as for INSERT."""
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _payslips_write(run: SalaryRun, new: Sequence[_NewPayslip]) -> list[int]:
+    """Store the payslips, their lines and the invoices they take up; return their ids."""
+    if not new:
+        return []
+    ids = _ids_reserved(Payslip._meta.db_table, len(new))
+    now = timezone.now()
+    _copy(
+        Payslip._meta.db_table,
+        _PAYSLIP_COLUMNS,
+        (
+            (
+                pk,
+                run.pk,
+                slip.member_id,
+                slip.kind,
+                slip.invoice_id,
+                slip.permanent_contract_id,
+                slip.corrects_id,
+                slip.reason,
+                slip.parameters.pk,
+                slip.salary.budget,
+                slip.salary.gross,
+                slip.salary.employer_contributions,
+                slip.salary.employee_contributions,
+                slip.salary.taxable,
+                slip.salary.withholding,
+                slip.salary.net,
+                slip.salary.expenses,
+                slip.salary.budget_remainder,
+                slip.salary.currency,
+                slip.salary.is_estimate,
+                now,
             )
-        params = params_on[due.last_day]
+            for pk, slip in zip(ids, new, strict=True)
+        ),
+    )
+    # Labels are stored in the entity's language at calculation; documents translate codes.
+    labels = {code: str(label) for code, label in PayslipLine.Code.choices}
+    _copy(
+        PayslipLine._meta.db_table,
+        _LINE_COLUMNS,
+        (
+            (pk, position, code, labels[code], base, rate, amount)
+            for pk, slip in zip(ids, new, strict=True)
+            for position, (code, base, rate, amount) in enumerate(
+                _lines(slip.salary, slip.parameters), start=1
+            )
+        ),
+    )
+    ReimbursedInvoice.objects.bulk_create(
+        ReimbursedInvoice(payslip_id=pk, invoice_id=invoice_id, expenses=expenses)
+        for pk, slip in zip(ids, new, strict=True)
+        for invoice_id, expenses in slip.reimbursed
+    )
+    return ids
+
+
+class _Parameters:
+    """The parameters in force per (category, day), read once per run."""
+
+    def __init__(self, entity: Entity) -> None:
+        self.entity = entity
+        self._found: dict[tuple[str, datetime.date], PayrollParameters] = {}
+
+    def on(self, category: str, day: datetime.date) -> PayrollParameters:
+        key = (category, day)
+        if key not in self._found:
+            self._found[key] = parameters_in_force(entity=self.entity, category=category, on=day)
+        return self._found[key]
+
+
+def _fixed_term(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
+    new = []
+    for due in _due(run):
+        params = parameters.on(due.category, due.last_day)
         salary = salary_from_invoice(
-            entity=entity,
-            invoiced=due.invoice.net_total,
+            entity=parameters.entity,
+            invoiced=due.invoiced,
             expenses=due.expenses,
             on=due.last_day,
             parameters=params,
         )
-        computed.append((due, salary, params))
-    payslips = Payslip.objects.bulk_create(
-        Payslip(
-            run=run,
-            member_id=due.invoice.member_id,
-            invoice=due.invoice,
+        new.append(
+            _NewPayslip(
+                due.member_id,
+                Payslip.Kind.FIXED_TERM,
+                salary,
+                params,
+                invoice_id=due.invoice_id,
+            )
+        )
+    return new
+
+
+def _monthly(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
+    """One payslip per permanent contract covering the month that has none in this run."""
+    month_end = next_month(run.period) - datetime.timedelta(days=1)
+    contracts = list(
+        permanent_contracts_in(run.period).exclude(
+            Exists(Payslip.objects.filter(permanent_contract=OuterRef("pk"), run=run))
+        )
+    )
+    if not contracts:
+        return []
+    # Invoices of their months not taken up yet: their expenses are reimbursed now.
+    taken_up = (
+        _issued_invoices_until(next_month(run.period))
+        .filter(member_id__in=[contract.member_id for contract in contracts])
+        .filter(_under_permanent_contract())
+        .exclude(Exists(ReimbursedInvoice.objects.filter(invoice=OuterRef("pk"))))
+        .annotate(expenses_total=_expenses_total())
+        .values_list("member_id", "pk", "expenses_total")
+        .order_by("pk")
+    )
+    per_member: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for member_id, invoice_id, expenses in taken_up:
+        per_member[member_id].append((invoice_id, expenses))
+    new = []
+    for contract in contracts:
+        params = parameters.on(contract.category, month_end)
+        reimbursed = tuple(per_member[contract.member_id])
+        salary = salary_from_gross(
+            currency=contract.currency,
+            gross=contract.monthly_gross,
+            expenses=sum((expenses for _pk, expenses in reimbursed), ZERO),
             parameters=params,
-            budget=salary.budget,
-            gross=salary.gross,
-            employer_contributions=salary.employer_contributions,
-            employee_contributions=salary.employee_contributions,
-            taxable=salary.taxable,
-            withholding=salary.withholding,
-            net=salary.net,
-            expenses=salary.expenses,
-            budget_remainder=salary.budget_remainder,
-            currency=salary.currency,
-            is_estimate=salary.is_estimate,
         )
-        for due, salary, params in computed
-    )
-    labels = dict(PayslipLine.Code.choices)
-    PayslipLine.objects.bulk_create(
-        PayslipLine(
-            payslip=payslip,
-            position=position,
-            code=code,
-            label=str(labels[code]),
-            base=base,
-            rate=rate,
-            amount=amount,
+        new.append(
+            _NewPayslip(
+                contract.member_id,
+                Payslip.Kind.MONTHLY,
+                salary,
+                params,
+                permanent_contract_id=contract.pk,
+                reimbursed=reimbursed,
+            )
         )
-        for payslip, (_due_row, salary, params) in zip(payslips, computed, strict=True)
-        for position, (code, base, rate, amount) in enumerate(_lines(salary, params), start=1)
-    )
+    return new
+
+
+@transaction.atomic
+def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
+    """Compute the payslips due in the run's period that no run holds yet.
+
+    Effects, in order: locks the run (draft or calculated, else DomainError); converts each
+    issued invoice due (contract's last work day in the period or earlier, no payslip, member
+    not under a permanent contract then) with the parameters of the member's category in force
+    on its last work day; adds one monthly payslip per permanent contract covering the month,
+    with the expenses of the invoices it takes up; writes the payslips and their lines; marks
+    the run calculated. Existing payslips are never touched; calling it again adds only what
+    became due since (unique constraints guard against a concurrent run).
+    """
+    run = _locked(run)
+    _transition(run, SalaryRun.State.CALCULATED)
+    parameters = _Parameters(current_entity())
+    _payslips_write(run, [*_fixed_term(run, parameters), *_monthly(run, parameters)])
     run.state = SalaryRun.State.CALCULATED
     run.calculated_at = timezone.now()
     run.save(update_fields=["state", "calculated_at", "updated_at"])
     return run
+
+
+@transaction.atomic
+def payslip_correct(
+    *, payslip: Payslip, gross: Decimal, reason: str, actor: User | None
+) -> Payslip:
+    """Correct a payslip by a new one in the current open run: never an edit.
+
+    ``gross`` is what the gross salary should change by (negative takes pay back). Effects, in
+    order: checks the permission (``payroll.correct_payslip``) and the input; opens the run of
+    the current month, or of the next one when the current one is approved already; locks it
+    and adds a correction payslip (contributions and tax on the difference, with the
+    parameters the corrected payslip used) and its lines; the run must be calculated again
+    before its approval is possible (it stays or becomes calculated).
+    """
+    if actor is not None and not actor.has_perm("payroll.correct_payslip"):
+        raise DomainError(_("You may not correct payslips."), code="permission_denied")
+    entity = current_entity()
+    if not reason.strip():
+        raise DomainError(_("Say why the payslip is corrected."), field="reason", code="required")
+    if quantize(gross, entity.currency) == ZERO:
+        raise DomainError(_("A correction changes the gross salary."), field="gross")
+    period = timezone.localdate().replace(day=1)
+    run = salary_run_open(period=period, actor=actor)
+    if run.state not in OPEN_STATES:
+        run = salary_run_open(period=next_month(period), actor=actor)
+    run = _locked(run)
+    if run.period <= payslip.run.period:
+        raise DomainError(
+            _("A correction goes in a later run than the payslip it corrects."), field="run"
+        )
+    salary = salary_from_gross(
+        currency=payslip.currency, gross=gross, expenses=ZERO, parameters=payslip.parameters
+    )
+    (pk,) = _payslips_write(
+        run,
+        [
+            _NewPayslip(
+                payslip.member_id,
+                Payslip.Kind.CORRECTION,
+                salary,
+                payslip.parameters,
+                corrects_id=payslip.pk,
+                reason=reason.strip(),
+            )
+        ],
+    )
+    if run.state == SalaryRun.State.DRAFT:
+        run.state = SalaryRun.State.CALCULATED
+        run.calculated_at = timezone.now()
+        run.save(update_fields=["state", "calculated_at", "updated_at"])
+    return Payslip.objects.get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -206,7 +477,13 @@ class RunTotals:
     employee: Decimal
     withholding: Decimal
     net: Decimal
+    expenses: Decimal
     remainder: Decimal
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What reaches the members' bank accounts: net salaries and expenses."""
+        return self.net + self.expenses
 
 
 def salary_run_totals(*, run: SalaryRun) -> RunTotals:
@@ -220,13 +497,14 @@ def salary_run_totals(*, run: SalaryRun) -> RunTotals:
                 ("employee", "employee_contributions"),
                 ("withholding", "withholding"),
                 ("net", "net"),
+                ("expenses", "expenses"),
                 ("remainder", "budget_remainder"),
             )
         }
     )
     return RunTotals(
         payslips=run.payslips.count(),
-        # What leaves the members' budgets (the conversion's budget when it is positive).
+        # What leaves the members' activity budgets: the salary cost and the remainders.
         budget=sums["gross"] + sums["employer"] + sums["remainder"],
         **sums,
     )
@@ -234,33 +512,47 @@ def salary_run_totals(*, run: SalaryRun) -> RunTotals:
 
 def _legs(run: SalaryRun, entity: Entity) -> list[Leg]:
     currency = entity.currency
-    payslips = list(run.payslips.select_related("member__user"))
+    per_member: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    rows = run.payslips.values("member_id").annotate(
+        cost=Sum(F("gross") + F("employer_contributions") + F("budget_remainder") + F("expenses")),
+        paid_out=Sum(F("net") + F("expenses")),
+        social=Sum(F("employee_contributions") + F("employer_contributions")),
+        withholding=Sum("withholding"),
+        remainder=Sum("budget_remainder"),
+    )
+    to_pay = social = withholding = remainder = ZERO
+    for row in rows:
+        per_member[row["member_id"]] += row["cost"]
+        to_pay += row["paid_out"]
+        social += row["social"]
+        withholding += row["withholding"]
+        remainder += row["remainder"]
+    names = {
+        member.pk: member.user.get_full_name() or str(member.pk)
+        for member in Member.objects.filter(pk__in=per_member).select_related("user")
+    }
     accounts = accounts_get(
         ["salaries_payable", "social_payable", "withholding_payable", "budget_remainders"],
         currency=currency,
     )
-    budgets = budget_accounts_get(
-        {p.member_id: p.member.user.get_full_name() or str(p.member_id) for p in payslips},
-        currency=currency,
-    )
-    per_member: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    net = social = withholding = remainder = ZERO
-    for payslip in payslips:
-        per_member[payslip.member_id] += (
-            payslip.gross + payslip.employer_contributions + payslip.budget_remainder
-        )
-        net += payslip.net
-        social += payslip.employee_contributions + payslip.employer_contributions
-        withholding += payslip.withholding
-        remainder += payslip.budget_remainder
+    budgets = budget_accounts_get(names, currency=currency)
     reference = f"salary_run:{run.pk}"
     return [
         *(Leg(budgets[member_id], amount, reference) for member_id, amount in per_member.items()),
-        Leg(accounts["salaries_payable"], -net, reference),
+        Leg(accounts["salaries_payable"], -to_pay, reference),
         Leg(accounts["social_payable"], -social, reference),
         Leg(accounts["withholding_payable"], -withholding, reference),
         Leg(accounts["budget_remainders"], -remainder, reference),
     ]
+
+
+def _last_day(run: SalaryRun) -> datetime.date:
+    return next_month(run.period) - datetime.timedelta(days=1)
+
+
+def _may_approve(actor: User | None, message: str) -> None:
+    if actor is not None and not actor.has_perm("payroll.approve_salaryrun"):
+        raise DomainError(message, code="permission_denied")
 
 
 @transaction.atomic
@@ -270,25 +562,24 @@ def salary_run_approve(*, run: SalaryRun, actor: User | None) -> SalaryRun:
     ``actor`` None is the system (the ``run_payroll`` command, run by an operator); a user
     needs ``payroll.approve_salaryrun``. Effects, in order: checks the permission; locks the
     run (calculated, else DomainError; already approved: returned as is); books, under the key
-    ``salary_run:<id>:approve``, each member's budget account debited by its payslips' gross +
-    employer contributions + remainder, against salaries payable (net), social contributions
-    payable (employee + employer), withholding tax payable and budget remainders; marks the run
-    approved by ``actor``.
+    ``salary_run:<id>:approve``, each member's activity budget debited by their payslips' gross
+    + employer contributions + remainder + expenses, against salaries payable (net + expenses),
+    social contributions payable (employee + employer), withholding tax payable and budget
+    remainders; marks the run approved by ``actor``. From then on the database refuses any
+    change to its payslips.
     """
-    if actor is not None and not actor.has_perm("payroll.approve_salaryrun"):
-        raise DomainError(_("You may not approve salary runs."), code="permission_denied")
+    _may_approve(actor, _("You may not approve salary runs."))
     run = _locked(run)
     if run.state == SalaryRun.State.APPROVED:
         return run
     if run.state != SalaryRun.State.CALCULATED:
         _transition(run, SalaryRun.State.APPROVED)
-    entity = current_entity()
     transaction_post(
         key=f"salary_run:{run.pk}:approve",
         kind="salary_run",
         description=f"Salary run {run.period:%Y-%m}",
-        occurred_on=_next_month(run.period) - datetime.timedelta(days=1),
-        legs=_legs(run, entity),
+        occurred_on=_last_day(run),
+        legs=_legs(run, current_entity()),
         actor=actor,
     )
     run.state = SalaryRun.State.APPROVED
@@ -299,19 +590,100 @@ def salary_run_approve(*, run: SalaryRun, actor: User | None) -> SalaryRun:
 
 
 @transaction.atomic
-def salary_run_mark_paid(*, run: SalaryRun, actor: User | None) -> SalaryRun:
-    """Record that the net salaries of an approved run were paid.
+def salary_run_mark_paid(
+    *, run: SalaryRun, actor: User | None, paid_on: datetime.date | None = None
+) -> SalaryRun:
+    """Record that the net salaries and expenses of an approved run left the bank.
 
-    Effects: locks the run (approved, else DomainError; already paid: returned as is); marks
-    it paid. The bank side is booked where the payment is made (the SEPA transfer's step).
+    Effects, in order: checks the permission; locks the run (approved, else DomainError;
+    already paid: returned as is); books, under ``salary_run:<id>:paid``, salaries payable
+    against the bank for what the run pays (net + expenses); marks it paid.
     """
-    if actor is not None and not actor.has_perm("payroll.approve_salaryrun"):
-        raise DomainError(_("You may not pay salary runs."), code="permission_denied")
+    _may_approve(actor, _("You may not pay salary runs."))
     run = _locked(run)
     if run.state == SalaryRun.State.PAID:
         return run
     _transition(run, SalaryRun.State.PAID)
+    entity = current_entity()
+    to_pay = salary_run_totals(run=run).to_pay
+    reference = f"salary_run:{run.pk}"
+    transaction_post(
+        key=f"salary_run:{run.pk}:paid",
+        kind="salary_payment",
+        description=f"Salaries paid, run {run.period:%Y-%m}",
+        occurred_on=paid_on or timezone.localdate(),
+        legs=[
+            Leg(account_get("salaries_payable", currency=entity.currency), to_pay, reference),
+            Leg(account_get("bank", currency=entity.currency), -to_pay, reference),
+        ],
+        actor=actor,
+    )
     run.state = SalaryRun.State.PAID
     run.paid_at = timezone.now()
     run.save(update_fields=["state", "paid_at", "updated_at"])
     return run
+
+
+@transaction.atomic
+def salary_run_mark_exported(*, run: SalaryRun, actor: User | None) -> SalaryRun:
+    """Record that a paid run was handed to the social secretariat and the accounting package.
+
+    Effects: checks the permission (``payroll.export_salaryrun``); locks the run (paid, else
+    DomainError; already exported: returned as is); marks it exported by ``actor``.
+    """
+    if actor is not None and not actor.has_perm("payroll.export_salaryrun"):
+        raise DomainError(_("You may not export salary runs."), code="permission_denied")
+    run = _locked(run)
+    if run.state == SalaryRun.State.EXPORTED:
+        return run
+    _transition(run, SalaryRun.State.EXPORTED)
+    run.state = SalaryRun.State.EXPORTED
+    run.exported_at = timezone.now()
+    run.exported_by = actor
+    run.save(update_fields=["state", "exported_at", "exported_by", "updated_at"])
+    return run
+
+
+def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:
+    """The SEPA transfers of an approved run: one per member, net salaries plus expenses.
+
+    A member whose payslips in the run add up to nothing or less (a correction taking pay
+    back) gets no transfer; what they owe is settled by the next run.
+    """
+    if run.state not in (
+        SalaryRun.State.APPROVED,
+        SalaryRun.State.PAID,
+        SalaryRun.State.EXPORTED,
+    ):
+        raise DomainError(_("Only an approved run can be paid."), field="state")
+    rows = (
+        run.payslips.values("member_id")
+        .annotate(amount=Sum(F("net") + F("expenses")))
+        .filter(amount__gt=0)
+        .order_by("member_id")
+    )
+    members = Member.objects.in_bulk([row["member_id"] for row in rows])
+    transfers = []
+    for row in rows:
+        member = members[row["member_id"]]
+        transfers.append(
+            Transfer(
+                name=member.user.get_full_name() or member.user.email,
+                iban=member.iban,
+                bic=member.bic,
+                amount=row["amount"],
+                end_to_end_id=f"SALARY-{run.period:%Y%m}-{member.pk}",
+                remittance=_("Salary %(period)s") % {"period": f"{run.period:%Y-%m}"},
+            )
+        )
+    return transfers
+
+
+def salary_run_sepa(*, run: SalaryRun, execution_date: datetime.date) -> bytes:
+    """The pain.001.001.09 file paying the run's transfers from the entity's account."""
+    return pain001_render(
+        entity=current_entity(),
+        transfers=salary_run_transfers(run=run),
+        execution_date=execution_date,
+        message_id=f"SALARY-{current_entity().code.upper()}-{run.period:%Y%m}-{run.pk}",
+    )

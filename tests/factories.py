@@ -65,7 +65,7 @@ class MemberFactory(factory.Factory):  # type: ignore[misc]
     city = "Bruxelles"
     country = factory.LazyFunction(lambda: current_entity().country)
     iban = "BE68539007547034"
-    sector = "artist"
+    sector = "consultant"
     state = Member.State.ACTIVE
     advisor = None
 

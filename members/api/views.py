@@ -433,6 +433,7 @@ class SalaryEstimateApi(MembersApi):
             price=serializer.validated_data["price"],
             expenses=serializer.validated_data["expenses"],
             on=on,
+            member=Member.objects.filter(user=_user(request)).first(),
         )
         return Response(estimate.as_dict())
 

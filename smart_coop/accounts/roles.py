@@ -53,6 +53,16 @@ _PAYROLL = (
     "payroll.view_payslip",
     "payroll.view_payslipline",
     "payroll.approve_salaryrun",
+    "payroll.export_salaryrun",
+    "payroll.correct_payslip",
+    "payroll.view_permanentcontract",
+    "payroll.view_reimbursedinvoice",
+)
+# Advisors agree the monthly salary of a permanent contract with the member.
+_SMOOTHING = (
+    "payroll.view_permanentcontract",
+    "payroll.add_permanentcontract",
+    "payroll.change_permanentcontract",
 )
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (),
@@ -61,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "invoicing.view_invoice",
         "invoicing.issue_invoice",
         "invoicing.write_off_invoice",
+        *_SMOOTHING,
     ),
     Role.ACCOUNTANT: (
         "accounts.view_user",
@@ -110,6 +121,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "ledger.view_transaction",
         "ledger.view_entry",
         *_PAYROLL,
+        *_SMOOTHING,
     ),
 }
 
