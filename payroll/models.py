@@ -313,6 +313,9 @@ class Payslip(models.Model):
         verbose_name=_("corrects"),
     )
     reason = models.TextField(_("reason"), blank=True)
+    # Paid out on its own by the guarantee fund within days of the work's end: its booking and
+    # bank transfer were made then, so the run's approval and payment leave it out.
+    paid_out = models.BooleanField(_("paid out on its own"), default=False)
     parameters = models.ForeignKey(
         PayrollParameters, on_delete=models.PROTECT, related_name="payslips"
     )

@@ -141,10 +141,12 @@ def _issued_invoices_until(end: datetime.date) -> QuerySet[Invoice]:
     )
 
 
-def _due(run: SalaryRun) -> list[_Due]:
+def _due(run: SalaryRun, invoice_ids: Sequence[int] | None = None) -> list[_Due]:
+    invoices = _issued_invoices_until(next_month(run.period))
+    if invoice_ids is not None:
+        invoices = invoices.filter(pk__in=invoice_ids)
     rows = (
-        _issued_invoices_until(next_month(run.period))
-        .exclude(Exists(Payslip.objects.filter(invoice=OuterRef("pk"))))
+        invoices.exclude(Exists(Payslip.objects.filter(invoice=OuterRef("pk"))))
         .exclude(_under_permanent_contract())
         .annotate(expenses_total=_expenses_total())
         .values_list(
@@ -205,6 +207,7 @@ class _NewPayslip:
     reason: str = ""
     # Monthly payslips: (invoice id, expenses) of the invoices whose expenses they reimburse.
     reimbursed: tuple[tuple[int, Decimal], ...] = ()
+    paid_out: bool = False
 
 
 _PAYSLIP_COLUMNS = (
@@ -228,6 +231,7 @@ _PAYSLIP_COLUMNS = (
     "budget_remainder",
     "currency",
     "is_estimate",
+    "paid_out",
     "created_at",
 )
 _LINE_COLUMNS = ("payslip_id", "position", "code", "label", "base", "rate", "amount")
@@ -285,6 +289,7 @@ def _payslips_write(run: SalaryRun, new: Sequence[_NewPayslip]) -> list[int]:
                 slip.salary.budget_remainder,
                 slip.salary.currency,
                 slip.salary.is_estimate,
+                slip.paid_out,
                 now,
             )
             for pk, slip in zip(ids, new, strict=True)
@@ -325,9 +330,11 @@ class _Parameters:
         return self._found[key]
 
 
-def _fixed_term(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
+def _fixed_term(
+    run: SalaryRun, parameters: _Parameters, due_rows: list[_Due] | None = None, **extra: bool
+) -> list[_NewPayslip]:
     new = []
-    for due in _due(run):
+    for due in _due(run) if due_rows is None else due_rows:
         params = parameters.on(due.category, due.last_day)
         salary = salary_from_invoice(
             entity=parameters.entity,
@@ -343,6 +350,7 @@ def _fixed_term(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
                 salary,
                 params,
                 invoice_id=due.invoice_id,
+                **extra,
             )
         )
     return new
@@ -417,6 +425,40 @@ def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
 
 
 @transaction.atomic
+def payslips_for_invoices(
+    *, invoice_ids: Sequence[int], on: datetime.date, paid_out: bool, actor: User | None
+) -> dict[int, Payslip]:
+    """The fixed-term payslips of these invoices, computed now: the guarantee fund's payout.
+
+    Effects, in order: opens the run of ``on``'s month (the next month's when that one is
+    approved already) and locks it; locks the invoices; computes, like a run does, a payslip
+    for each invoice that is due (issued, work ended by ``on``, member not under a permanent
+    contract) and has none yet, marked ``paid_out`` when its booking and transfer are made by
+    the caller instead of the run. Returns every one of these invoices' payslips (existing ones
+    as they are): calling it again computes nothing twice.
+    """
+    period = on.replace(day=1)
+    run = salary_run_open(period=period, actor=actor)
+    if run.state not in OPEN_STATES:
+        run = salary_run_open(period=next_month(period), actor=actor)
+    run = _locked(run)
+    list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).values_list("pk"))
+    due = [row for row in _due(run, invoice_ids) if row.last_day <= on]
+    _payslips_write(run, _fixed_term(run, _Parameters(current_entity()), due, paid_out=paid_out))
+    if run.state == SalaryRun.State.DRAFT:
+        run.state = SalaryRun.State.CALCULATED
+        run.calculated_at = timezone.now()
+        run.save(update_fields=["state", "calculated_at", "updated_at"])
+    return {
+        payslip.invoice_id: payslip
+        for payslip in Payslip.objects.filter(
+            invoice_id__in=invoice_ids, kind=Payslip.Kind.FIXED_TERM
+        )
+        if payslip.invoice_id is not None
+    }
+
+
+@transaction.atomic
 def payslip_correct(
     *, payslip: Payslip, gross: Decimal, reason: str, actor: User | None
 ) -> Payslip:
@@ -486,9 +528,14 @@ class RunTotals:
         return self.net + self.expenses
 
 
-def salary_run_totals(*, run: SalaryRun) -> RunTotals:
+def salary_run_totals(*, run: SalaryRun, paid_out: bool | None = None) -> RunTotals:
+    """The sums of the run's payslips; ``paid_out`` False: only those the run itself books and
+    pays, True: only those the guarantee fund paid out on their own."""
     zero = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
-    sums = run.payslips.aggregate(
+    payslips = run.payslips.all()
+    if paid_out is not None:
+        payslips = payslips.filter(paid_out=paid_out)
+    sums = payslips.aggregate(
         **{
             name: Coalesce(Sum(field), zero)
             for name, field in (
@@ -503,7 +550,7 @@ def salary_run_totals(*, run: SalaryRun) -> RunTotals:
         }
     )
     return RunTotals(
-        payslips=run.payslips.count(),
+        payslips=payslips.count(),
         # What leaves the members' activity budgets: the salary cost and the remainders.
         budget=sums["gross"] + sums["employer"] + sums["remainder"],
         **sums,
@@ -513,12 +560,18 @@ def salary_run_totals(*, run: SalaryRun) -> RunTotals:
 def _legs(run: SalaryRun, entity: Entity) -> list[Leg]:
     currency = entity.currency
     per_member: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    rows = run.payslips.values("member_id").annotate(
-        cost=Sum(F("gross") + F("employer_contributions") + F("budget_remainder") + F("expenses")),
-        paid_out=Sum(F("net") + F("expenses")),
-        social=Sum(F("employee_contributions") + F("employer_contributions")),
-        withholding=Sum("withholding"),
-        remainder=Sum("budget_remainder"),
+    rows = (
+        run.payslips.filter(paid_out=False)
+        .values("member_id")
+        .annotate(
+            cost=Sum(
+                F("gross") + F("employer_contributions") + F("budget_remainder") + F("expenses")
+            ),
+            paid_out=Sum(F("net") + F("expenses")),
+            social=Sum(F("employee_contributions") + F("employer_contributions")),
+            withholding=Sum("withholding"),
+            remainder=Sum("budget_remainder"),
+        )
     )
     to_pay = social = withholding = remainder = ZERO
     for row in rows:
@@ -565,7 +618,8 @@ def salary_run_approve(*, run: SalaryRun, actor: User | None) -> SalaryRun:
     ``salary_run:<id>:approve``, each member's activity budget debited by their payslips' gross
     + employer contributions + remainder + expenses, against salaries payable (net + expenses),
     social contributions payable (employee + employer), withholding tax payable and budget
-    remainders; marks the run approved by ``actor``. From then on the database refuses any
+    remainders (payslips the guarantee fund paid out on their own were booked then and are
+    left out); marks the run approved by ``actor``. From then on the database refuses any
     change to its payslips.
     """
     _may_approve(actor, _("You may not approve salary runs."))
@@ -605,7 +659,7 @@ def salary_run_mark_paid(
         return run
     _transition(run, SalaryRun.State.PAID)
     entity = current_entity()
-    to_pay = salary_run_totals(run=run).to_pay
+    to_pay = salary_run_totals(run=run, paid_out=False).to_pay
     reference = f"salary_run:{run.pk}"
     transaction_post(
         key=f"salary_run:{run.pk}:paid",
@@ -657,7 +711,8 @@ def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:
     ):
         raise DomainError(_("Only an approved run can be paid."), field="state")
     rows = (
-        run.payslips.values("member_id")
+        run.payslips.filter(paid_out=False)
+        .values("member_id")
         .annotate(amount=Sum(F("net") + F("expenses")))
         .filter(amount__gt=0)
         .order_by("member_id")
