@@ -331,7 +331,11 @@ class _Parameters:
 
 
 def _fixed_term(
-    run: SalaryRun, parameters: _Parameters, due_rows: list[_Due] | None = None, **extra: bool
+    run: SalaryRun,
+    parameters: _Parameters,
+    due_rows: list[_Due] | None = None,
+    *,
+    paid_out: bool = False,
 ) -> list[_NewPayslip]:
     new = []
     for due in _due(run) if due_rows is None else due_rows:
@@ -350,7 +354,7 @@ def _fixed_term(
                 salary,
                 params,
                 invoice_id=due.invoice_id,
-                **extra,
+                paid_out=paid_out,
             )
         )
     return new
