@@ -53,6 +53,7 @@ STANDARD_ACCOUNTS: dict[str, tuple[str, str]] = {
     # The minor units a salary's rounding leaves of a member's budget (payroll.conversion):
     # still the members', held apart until they are paid out, never lost.
     "budget_remainders": ("Salary budget remainders", Account.Kind.LIABILITY),
+    "share_capital": ("Share capital (cooperative shares)", Account.Kind.EQUITY),
 }
 
 
