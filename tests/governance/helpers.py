@@ -6,6 +6,7 @@ import datetime
 import itertools
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.utils import timezone
 
@@ -34,13 +35,13 @@ def shareholder(
     shares: int = 1,
     on: datetime.date | None = None,
     code: str = "A",
-    user: User | None | bool = True,
+    user: User | bool | None = True,
     language: str = "",
 ) -> Shareholder:
     """A registered holder (with a login unless ``user=False``) holding ``shares`` paid on
     ``on`` (default: 30 days ago)."""
     n = next(_numbers)
-    login = UserFactory(language=language) if user is True else (user or None)
+    login = cast(User, UserFactory(language=language)) if user is True else (user or None)
     holder = services.shareholder_register(
         data=services.ShareholderInput(
             name=f"Holder {n}", street="Rue Haute 1", postal_code="1000", city="Bruxelles",
@@ -91,6 +92,8 @@ def assembly(
 def choices(assembly: Assembly, *picks: str) -> dict[int, str]:
     """Resolution id -> choice, in agenda order (the last pick repeats)."""
     ids = list(
-        Resolution.objects.filter(assembly=assembly).order_by("position").values_list("pk", flat=True)
+        Resolution.objects.filter(assembly=assembly)
+        .order_by("position")
+        .values_list("pk", flat=True)
     )
     return {pk: picks[min(i, len(picks) - 1)] for i, pk in enumerate(ids)}

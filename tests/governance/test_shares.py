@@ -129,7 +129,8 @@ def test_redemption_outside_the_statutes_window_is_refused(in_be: Entity) -> Non
         )  # fmt: skip
 
     assert refused.value.code == "outside_window"
-    assert "2026-01-01" in refused.value.message and "2026-06-30" in refused.value.message
+    assert "2026-01-01" in refused.value.message
+    assert "2026-06-30" in refused.value.message
     assert not ShareMovement.objects.filter(kind="redemption").exists()
 
 
