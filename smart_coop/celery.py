@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour="6", minute="5"),
         "kwargs": {"task_name": "invoicing.dunning_run"},
     },
+    # Each entity's fund position at the end of its day (yesterday in its time zone).
+    "fund-coverage-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(hour="1", minute="40"),
+        "kwargs": {"task_name": "guarantee_fund.coverage_snapshot"},
+    },
     "sessions-clear-every-entity": {
         "task": "tenancy.entities_dispatch",
         "schedule": crontab(hour="3", minute="17"),
