@@ -15,6 +15,10 @@ One row per payslip of the run, from the payslip's stored figures, in this colum
 * ``net``: net salary (taxable less withholding)
 * ``expenses``: expenses reimbursed untaxed
 * ``currency``: ISO 4217 code
+* ``kind``: ``fixed_term`` (one invoice's contract), ``monthly`` (a permanent contract's
+  month) or ``correction`` (corrects an earlier payslip; amounts may be negative)
+* ``to pay``: what the member receives for the payslip, net salary plus expenses (a payslip
+  the guarantee fund paid out on its own was paid then, not by the run's transfers)
 
 * CSV: UTF-8 with a byte order mark (Excel then reads the accents right), comma-separated,
   decimal point; rows only, no totals row, so that accounting software imports it.
@@ -56,6 +60,8 @@ class PayrollRow:
     net: Decimal
     expenses: Decimal
     currency: str
+    kind: str
+    to_pay: Decimal
 
 
 # (header, attribute, is an amount) in the order of the columns.
@@ -73,6 +79,8 @@ COLUMNS: list[tuple[Promise, str, bool]] = [
     (gettext_lazy("net"), "net", True),
     (gettext_lazy("expenses"), "expenses", True),
     (gettext_lazy("currency"), "currency", False),
+    (gettext_lazy("kind"), "kind", False),
+    (gettext_lazy("to pay"), "to_pay", True),
 ]
 
 
@@ -96,6 +104,8 @@ def payroll_rows(run: SalaryRun) -> list[PayrollRow]:
             net=payslip.net,
             expenses=payslip.expenses,
             currency=payslip.currency,
+            kind=payslip.kind,
+            to_pay=payslip.to_pay,
         )
         for payslip in payslips
     ]

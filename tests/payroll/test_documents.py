@@ -34,6 +34,8 @@ HEADER = [
     "net",
     "expenses",
     "currency",
+    "kind",
+    "to pay",
 ]
 AMOUNTS = [
     "gross",
@@ -142,6 +144,8 @@ def _expected_row(payslip: Payslip) -> list[str]:
         str(payslip.invoice.number),
         *(str(getattr(payslip, amount)) for amount in AMOUNTS),
         "EUR",
+        "fixed_term",
+        str(payslip.to_pay),
     ]
 
 
