@@ -30,6 +30,8 @@ from members.forms import (
     contract_input,
 )
 from members.models import Client, Contract, Member
+from payroll import selectors as payroll_selectors
+from payroll.smoothing import budget_available
 from smart_coop.accounts.models import User
 from smart_coop.accounts.services import user_roles
 from smart_coop.errors import DomainError
@@ -67,6 +69,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             reviews=selectors.reviews_for_member(member),
             year=today.year,
             covered=selectors.insurance_covered(member, today.year),
+            last_payslip=payroll_selectors.payslip_last(member=member),
+            budget_available=budget_available(member=member),
         )
     return render(request, "members/dashboard.html", context)
 

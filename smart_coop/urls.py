@@ -17,6 +17,8 @@ urlpatterns = [
     path("", member_views.dashboard, name="home"),
     path("", include("members.urls")),
     path("", include("invoicing.urls")),
+    path("", include("governance.urls")),
+    path("", include("payroll.urls")),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),

@@ -64,6 +64,42 @@ _SMOOTHING = (
     "payroll.add_permanentcontract",
     "payroll.change_permanentcontract",
 )
+# Governance: advisors check candidates' eligibility; accountants record share payments; entity
+# admins organise assemblies. Ballots and participations have no admin at all.
+_GOVERNANCE_VIEW = (
+    "governance.view_shareholder",
+    "governance.view_shareclass",
+    "governance.view_sharemovement",
+    "governance.view_shareorder",
+    "governance.view_assembly",
+    "governance.view_candidacy",
+    "governance.view_proxy",
+)
+_GOVERNANCE_REVIEW = ("governance.review_candidacy",)
+_GOVERNANCE_PAYMENTS = ("governance.record_share_payment",)
+_GOVERNANCE_ORGANISE = (
+    "governance.organise_assembly",
+    "governance.view_statutes",
+    "governance.change_statutes",
+    "governance.add_shareclass",
+    "governance.change_shareclass",
+    "governance.change_shareholder",
+    "governance.add_assembly",
+    "governance.change_assembly",
+    "governance.delete_assembly",
+    "governance.view_resolution",
+    "governance.add_resolution",
+    "governance.change_resolution",
+    "governance.delete_resolution",
+    "governance.view_assemblydocument",
+    "governance.add_assemblydocument",
+    "governance.change_assemblydocument",
+    "governance.delete_assemblydocument",
+    "governance.view_election",
+    "governance.add_election",
+    "governance.change_election",
+    "governance.delete_election",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (),
     Role.ADVISOR: (
@@ -72,6 +108,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "invoicing.issue_invoice",
         "invoicing.write_off_invoice",
         *_SMOOTHING,
+        *_GOVERNANCE_VIEW,
+        *_GOVERNANCE_REVIEW,
     ),
     Role.ACCOUNTANT: (
         "accounts.view_user",
@@ -85,6 +123,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.view_employmentdeclaration",
         "invoicing.view_invoice",
         "invoicing.issue_invoice",  # credit notes
+        *_GOVERNANCE_VIEW,
+        *_GOVERNANCE_PAYMENTS,
         "invoicing.record_payment",
         "invoicing.view_payment",
         "invoicing.add_payment",
@@ -102,6 +142,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "accounts.add_user",
         "accounts.change_user",
         "auth.view_group",
+        *_GOVERNANCE_VIEW,
+        *_GOVERNANCE_REVIEW,
+        *_GOVERNANCE_PAYMENTS,
+        *_GOVERNANCE_ORGANISE,
         "members.add_member",
         "members.view_partner",
         "members.add_partner",
