@@ -469,8 +469,8 @@ def payslip_correct(
     """Correct a payslip by a new one in the current open run: never an edit.
 
     ``gross`` is what the gross salary should change by (negative takes pay back). Effects, in
-    order: checks the permission (``payroll.correct_payslip``) and the input; opens the run of
-    the current month, or of the next one when the current one is approved already; locks it
+    order: checks the permission (``payroll.correct_payslip``) and the input; opens the first
+    run that is still open from the current month on, and after the corrected payslip's; locks it
     and adds a correction payslip (contributions and tax on the difference, with the
     parameters the corrected payslip used) and its lines; the run must be calculated again
     before its approval is possible (it stays or becomes calculated).
@@ -482,15 +482,11 @@ def payslip_correct(
         raise DomainError(_("Say why the payslip is corrected."), field="reason", code="required")
     if quantize(gross, entity.currency) == ZERO:
         raise DomainError(_("A correction changes the gross salary."), field="gross")
-    period = timezone.localdate().replace(day=1)
+    period = max(timezone.localdate().replace(day=1), next_month(payslip.run.period))
     run = salary_run_open(period=period, actor=actor)
-    if run.state not in OPEN_STATES:
-        run = salary_run_open(period=next_month(period), actor=actor)
+    while run.state not in OPEN_STATES:
+        run = salary_run_open(period=next_month(run.period), actor=actor)
     run = _locked(run)
-    if run.period <= payslip.run.period:
-        raise DomainError(
-            _("A correction goes in a later run than the payslip it corrects."), field="run"
-        )
     salary = salary_from_gross(
         currency=payslip.currency, gross=gross, expenses=ZERO, parameters=payslip.parameters
     )
@@ -584,9 +580,12 @@ def _legs(run: SalaryRun, entity: Entity) -> list[Leg]:
         social += row["social"]
         withholding += row["withholding"]
         remainder += row["remainder"]
+    # User.get_full_name, read as values: 20,000 members at month end.
     names = {
-        member.pk: member.user.get_full_name() or str(member.pk)
-        for member in Member.objects.filter(pk__in=per_member).select_related("user")
+        pk: f"{first} {last}".strip() or email or str(pk)
+        for pk, first, last, email in Member.objects.filter(pk__in=per_member).values_list(
+            "pk", "user__first_name", "user__last_name", "user__email"
+        )
     }
     accounts = accounts_get(
         ["salaries_payable", "social_payable", "withholding_payable", "budget_remainders"],

@@ -30,11 +30,23 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour="6", minute="5"),
         "kwargs": {"task_name": "invoicing.dunning_run"},
     },
+    "smoothing-check-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(hour="6", minute="35"),
+        "kwargs": {"task_name": "payroll.smoothing_check"},
+    },
     # Each entity's fund position at the end of its day (yesterday in its time zone).
     "fund-coverage-every-entity": {
         "task": "tenancy.entities_dispatch",
         "schedule": crontab(hour="1", minute="40"),
         "kwargs": {"task_name": "guarantee_fund.coverage_snapshot"},
+    },
+    # The guarantee fund's payouts: every hour, so that a payout is made on its due day in
+    # every entity's time zone (the job pays what is due, oldest first, and nothing early).
+    "fund-payouts-every-entity": {
+        "task": "tenancy.entities_dispatch",
+        "schedule": crontab(minute="7"),
+        "kwargs": {"task_name": "guarantee_fund.payouts_run"},
     },
     "sessions-clear-every-entity": {
         "task": "tenancy.entities_dispatch",
