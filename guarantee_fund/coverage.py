@@ -9,6 +9,7 @@ set when the coverage falls below the floor and cleared when it is above again.
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -97,5 +98,5 @@ def coverage_floor_check(*, coverage: Decimal | None, day: datetime.date) -> boo
     )
     if not claimed:
         return False
-    transaction.on_commit(lambda: coverage_floor_alert_task.delay(day=day.isoformat()))
+    transaction.on_commit(functools.partial(coverage_floor_alert_task.delay, day=day.isoformat()))
     return True

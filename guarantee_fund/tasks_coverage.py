@@ -8,18 +8,22 @@ from __future__ import annotations
 import datetime
 
 from celery import shared_task
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 
 
 @shared_task(name="guarantee_fund.coverage_snapshot")
-def coverage_snapshot_task(*, day: str | None = None) -> str | None:
+def coverage_snapshot_task(*, day: str | None = None) -> str:
     """Snapshot the days that ended since the last snapshot (yesterday, normally, in the
     entity's time zone), then alert the entity admins if the latest is below the floor.
     Returns the day of the latest snapshot."""
     from guarantee_fund.calendar import entity_today
-    from guarantee_fund.coverage import coverage_floor_check, coverage_snapshots_catch_up
+    from guarantee_fund.coverage import (
+        coverage_floor_check,
+        coverage_snapshot_take,
+        coverage_snapshots_catch_up,
+    )
     from smart_coop.tenancy.current import current_entity
 
     through = (
@@ -27,10 +31,8 @@ def coverage_snapshot_task(*, day: str | None = None) -> str | None:
         if day
         else entity_today(current_entity()) - datetime.timedelta(days=1)
     )
-    snapshots = coverage_snapshots_catch_up(through=through)
-    if not snapshots:
-        return None
-    latest = snapshots[-1]
+    coverage_snapshots_catch_up(through=through)
+    latest = coverage_snapshot_take(day=through)  # taken above, or earlier
     coverage_floor_check(coverage=latest.coverage, day=latest.day)
     return latest.day.isoformat()
 
@@ -66,7 +68,8 @@ def coverage_floor_alert_task(*, day: str) -> list[str]:
     )
     sent = []
     for user in admins:
-        with translation.override(user.language or entity.default_language):
+        language = user.language or entity.default_language
+        with translation.override(language):
             context = {
                 "user": user,
                 "entity": entity,
@@ -77,6 +80,6 @@ def coverage_floor_alert_task(*, day: str) -> list[str]:
             }
             subject = render_to_string("guarantee_fund/email/floor_subject.txt", context).strip()
             body = render_to_string("guarantee_fund/email/floor_body.txt", context)
-        send_mail(subject, body, None, [user.email])
+        EmailMessage(subject, body, to=[user.email], headers={"Content-Language": language}).send()
         sent.append(user.email)
     return sent
