@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,6 +131,24 @@ def _expenses_total() -> Coalesce:
     )
 
 
+def _credited_net() -> Coalesce:
+    """What issued credit notes took off the invoice, excl. VAT: a salary is paid on what
+    stays invoiced (a credit note after the salary is computed calls for a correction)."""
+    credited = (
+        Invoice.objects.filter(
+            credited_invoice=OuterRef("pk"), kind=Invoice.Kind.CREDIT_NOTE, number__isnull=False
+        )
+        .values("credited_invoice")
+        .annotate(total=Sum("net_total"))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(credited),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
 def _under_permanent_contract() -> Exists:
     """The invoice's member had a permanent contract in the month of its last work day."""
     return Exists(
@@ -148,9 +176,9 @@ def _due(run: SalaryRun, invoice_ids: Sequence[int] | None = None) -> list[_Due]
     rows = (
         invoices.exclude(Exists(Payslip.objects.filter(invoice=OuterRef("pk"))))
         .exclude(_under_permanent_contract())
-        .annotate(expenses_total=_expenses_total())
+        .annotate(expenses_total=_expenses_total(), invoiced=F("net_total") - _credited_net())
         .values_list(
-            "pk", "member_id", "net_total", "contract__last_day", "expenses_total", "member__sector"
+            "pk", "member_id", "invoiced", "contract__last_day", "expenses_total", "member__sector"
         )
         .order_by("pk")
     )

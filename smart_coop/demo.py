@@ -141,6 +141,9 @@ def demo_populate(entity: Entity) -> dict[Role, User]:
     services.contract_submit(contract=contracts[2], actor=member_user)
     services.contract_approve(contract=contracts[2], actor=advisor, note="Demo approval.")
     demo_invoices(entity, member=member, client=theatre, advisor=advisor, scale=scale)
+    from payroll.demo import demo_payroll
+
+    demo_payroll(entity, member=member, advisor=advisor, today=today)
     return users
 
 

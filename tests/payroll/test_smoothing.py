@@ -418,3 +418,32 @@ def test_an_approved_run_cannot_be_changed(
     assert SalaryRun.objects.filter(pk=run.pk).values().get() == before["run"]
     with pytest.raises(DomainError, match="cannot go from approved to calculated"):
         salary_run_calculate(run=run, actor=None)
+
+
+def test_a_salary_is_paid_on_what_a_credit_note_leaves_invoiced(
+    in_be: Entity, inv_issued_invoice: Invoice, advisor: User
+) -> None:
+    assert inv_issued_invoice.contract is not None
+    invoicing_services.credit_note_issue(
+        invoice=inv_issued_invoice,
+        actor=advisor,
+        reason="One hour less",
+        net_amount=Decimal("100.00"),
+    )
+
+    run = salary_run_calculate(
+        run=salary_run_open(period=inv_issued_invoice.contract.last_day, actor=None), actor=None
+    )
+
+    payslip = run.payslips.get()
+    lines = {line.code: line.amount for line in payslip.lines.all()}
+    # 1000.00 - 100.00 credited = 900.00; fee 58.50; budget 841.50 = 673.20 + 25 % (168.30)
+    assert (lines["invoiced"], lines["fee"], payslip.budget) == (
+        Decimal("900.00"),
+        Decimal("58.50"),
+        Decimal("841.50"),
+    )
+    assert (payslip.gross, payslip.employer_contributions) == (
+        Decimal("673.20"),
+        Decimal("168.30"),
+    )
