@@ -166,6 +166,9 @@ class PayoutBatch(models.Model):
     file = models.FileField(_("file"), upload_to="payouts/", blank=True)
     total = _money(_("total"), default=Decimal(0))
     transfers = models.PositiveIntegerField(_("transfers"), default=0)
+    # How many transfers the stored file holds: behind ``transfers`` until it is rendered again
+    # (after the payouts' transactions commit; a crash in between is caught up by the next run).
+    file_transfers = models.PositiveIntegerField(_("transfers in the file"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -278,6 +278,7 @@ def invoice_issue(
     )
     # The contract's row lock and the check above make this key new: no need to look it up.
     _book(invoice, sign=Decimal(1), key=f"invoice:{invoice.pk}:issue", actor=actor, new=True)
+    signals.invoice_issued.send(sender=Invoice, invoices=[invoice], actor=actor)
     _after_issue(invoice)
     return invoice
 
@@ -329,6 +330,7 @@ def invoices_issue_batch(
     invoices = Invoice.objects.bulk_create([invoice for invoice, _, _ in issued])
     _save_parts(issued)
     _book_many(invoices, actor=actor)
+    signals.invoice_issued.send(sender=Invoice, invoices=invoices, actor=actor)
     for invoice in invoices:
         _after_issue(invoice)
     return invoices
@@ -527,6 +529,7 @@ def credit_note_issue(
             Invoice.State.CREDITED if invoice.amount_paid == ZERO else Invoice.State.PAID
         )
     invoice.save(update_fields=["amount_credited", "state"])
+    signals.credit_note_issued.send(sender=Invoice, credit_note=note, invoice=invoice, actor=actor)
     _after_issue(note)
     return note
 

@@ -64,6 +64,13 @@ _SMOOTHING = (
     "payroll.add_permanentcontract",
     "payroll.change_permanentcontract",
 )
+# The guarantee fund: what staff read; advisors approve advances above a client's limit.
+_FUND_VIEW = (
+    "guarantee_fund.view_fundpolicy",
+    "guarantee_fund.view_payout",
+    "guarantee_fund.view_payoutbatch",
+    "guarantee_fund.view_coveragesnapshot",
+)
 # Governance: advisors check candidates' eligibility; accountants record share payments; entity
 # admins organise assemblies. Ballots and participations have no admin at all.
 _GOVERNANCE_VIEW = (
@@ -110,6 +117,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_SMOOTHING,
         *_GOVERNANCE_VIEW,
         *_GOVERNANCE_REVIEW,
+        *_FUND_VIEW,
+        "guarantee_fund.approve_payout",
     ),
     Role.ACCOUNTANT: (
         "accounts.view_user",
@@ -136,6 +145,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "ledger.view_transaction",
         "ledger.view_entry",
         *_PAYROLL,
+        *_FUND_VIEW,
     ),
     Role.ENTITY_ADMIN: (
         *_ADVISOR,
@@ -166,6 +176,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "ledger.view_entry",
         *_PAYROLL,
         *_SMOOTHING,
+        *_FUND_VIEW,
     ),
 }
 

@@ -45,6 +45,7 @@ STANDARD_ACCOUNTS: dict[str, tuple[str, str]] = {
     "fund_reserve": ("Guarantee fund reserve", Account.Kind.EQUITY),
     "fund_advances": ("Guarantee fund advances", Account.Kind.ASSET),
     "fund_losses": ("Guarantee fund losses", Account.Kind.EXPENSE),
+    "fund_guarantees_given": ("Guarantee fund advances (memorandum)", Account.Kind.LIABILITY),
     "salaries_payable": ("Salaries payable", Account.Kind.LIABILITY),
     "social_payable": ("Social contributions payable", Account.Kind.LIABILITY),
     "withholding_payable": ("Withholding tax payable", Account.Kind.LIABILITY),
