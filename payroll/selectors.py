@@ -8,6 +8,7 @@ from the stored payslips and the books; nothing is computed again.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from invoicing.models import Invoice
 from members.models import Member
 from payroll.models import Payslip, SalaryRun
 from smart_coop.errors import DomainError
@@ -129,10 +131,34 @@ _KIND_LABELS: dict[str, StrOrPromise] = {
     "invoice": gettext_lazy("Invoice"),
     "credit_note": gettext_lazy("Credit note"),
     "salary_run": gettext_lazy("Salary run"),
-    "salary_payment": gettext_lazy("Salaries paid"),
+    "fund_contribution": gettext_lazy("Guarantee fund contribution"),
+    "fund_contribution_reversal": gettext_lazy("Guarantee fund contribution credited back"),
+    "fund_payout": gettext_lazy("Salary paid out by the guarantee fund"),
 }
-# Kinds whose description is a document number and a name, shown beside the label.
+# Kinds whose stored description is the document's number and the client's name (no words to
+# translate): shown after the label. Others name the run's period or the invoice's number.
 _NUMBERED = frozenset({"invoice", "credit_note"})
+
+
+def _referenced(entries: Sequence[Entry]) -> dict[str, str]:
+    """What each entry's reference names, in the member's words: "invoice:12" -> its number,
+    "salary_run:3" -> its period (YYYY-MM)."""
+    ids: dict[str, set[int]] = {"invoice": set(), "salary_run": set()}
+    for entry in entries:
+        prefix, _sep, pk = entry.reference.partition(":")
+        if prefix in ids and pk.isdigit():
+            ids[prefix].add(int(pk))
+    names = {
+        f"invoice:{pk}": str(number)
+        for pk, number in Invoice.objects.filter(pk__in=ids["invoice"]).values_list("pk", "number")
+    }
+    names.update(
+        (f"salary_run:{pk}", f"{period:%Y-%m}")
+        for pk, period in SalaryRun.objects.filter(pk__in=ids["salary_run"]).values_list(
+            "pk", "period"
+        )
+    )
+    return names
 
 
 @dataclass(frozen=True)
@@ -159,8 +185,10 @@ def budget_movements(*, member: Member, limit: int = 50) -> list[Movement]:
         .annotate(running=Window(Sum("amount"), order_by=order))
         .order_by("-transaction__occurred_on", "-transaction_id", "-pk")[:limit]
     )
+    rows = list(entries)
+    names = _referenced(rows)
     movements = []
-    for entry in entries:
+    for entry in rows:
         kind = entry.transaction.kind
         label = _KIND_LABELS.get(kind)
         if label is None:
@@ -168,7 +196,7 @@ def budget_movements(*, member: Member, limit: int = 50) -> list[Movement]:
         elif kind in _NUMBERED:
             description = f"{label} {entry.transaction.description}"
         else:
-            description = str(label)
+            description = f"{label} {names.get(entry.reference, '')}".strip()
         movements.append(
             Movement(
                 date=entry.transaction.occurred_on,

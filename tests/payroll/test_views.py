@@ -91,6 +91,7 @@ def test_the_member_reads_their_payslips_and_every_line(
     assert f'href="/payslips/{payslip.pk}/"' in listing
     assert f"{payslip.run.period:%B %Y}" in listing
     assert "Fixed-term contract" in listing
+    assert ("(estimate)" in listing) == payslip.is_estimate
     for amount in (payslip.gross, payslip.net, payslip.to_pay):
         assert f"{amount:,.2f}" in listing
     lines = list(payslip.lines.all())
@@ -208,7 +209,7 @@ def test_the_budget_page_shows_the_balance_and_the_movements(
     be_client: HttpClient,
 ) -> None:
     member = inv_issued_invoice.member
-    approved_run(period_of(inv_issued_invoice))
+    payslip = approved_run(period_of(inv_issued_invoice)).payslips.get()
     later = issued(member, inv_approved_contract, inv_advisor, price=Decimal("500.00"))
 
     movements = selectors.budget_movements(member=member)
@@ -221,7 +222,7 @@ def test_the_budget_page_shows_the_balance_and_the_movements(
         (Decimal("467.50"), None, Decimal("1402.50")),
         (Decimal("935.00"), None, Decimal("935.00")),
     ]
-    assert movements[0].description == "Salary run"
+    assert movements[0].description == f"Salary run {period_of(inv_issued_invoice):%Y-%m}"
     assert movements[1].description.startswith(f"Invoice {later.number}")
     assert budget_available(member=member) == Decimal("467.50")
     # The balance after an entry counts the entries left out by the limit.
@@ -236,6 +237,8 @@ def test_the_budget_page_shows_the_balance_and_the_movements(
     home = html(be_client, "/")
     assert 'href="/budget/"' in home
     assert "467.50" in home
+    assert f"{payslip.net} EUR net" in home
+    assert f'href="/payslips/{payslip.pk}/"' in home
     assert 'href="/payslips/"' in home
 
 
