@@ -144,6 +144,12 @@ def demo_populate(entity: Entity) -> dict[Role, User]:
     from payroll.demo import demo_payroll
 
     demo_payroll(entity, member=member, advisor=advisor, today=today)
+    from governance.demo import demo_governance
+
+    demo_governance(
+        entity, member_user=member_user, organiser=users[Role.ENTITY_ADMIN], advisor=advisor,
+        today=today,
+    )  # fmt: skip
     return users
 
 
