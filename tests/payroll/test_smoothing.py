@@ -4,6 +4,7 @@ that an approved run never changes (services and database)."""
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -11,12 +12,16 @@ import pytest
 from django.db import IntegrityError, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract, Expense, Member
 from members.services import entity_today
+from payroll.conversion import salary_from_gross
+from payroll.documents import payslip_pdf
 from payroll.models import Payslip, PayslipLine, PermanentContract, SalaryRun
+from payroll.parameters import parameters_in_force
 from payroll.services import (
     payslip_correct,
     payslips_for_invoices,
@@ -43,6 +48,7 @@ from smart_coop.tenancy.models import Entity
 from tests.factories import ContractFactory, MemberFactory, UserFactory
 
 DAY = datetime.timedelta(days=1)
+ZERO = Decimal(0)
 
 
 def month_after(month: datetime.date) -> datetime.date:
@@ -447,3 +453,56 @@ def test_a_salary_is_paid_on_what_a_credit_note_leaves_invoiced(
         Decimal("673.20"),
         Decimal("168.30"),
     )
+
+
+def test_a_monthly_payslip_pdf_names_its_kind_and_no_invoice(
+    in_be: Entity, advisor: User, inv_approve: Callable[[Contract], Contract]
+) -> None:
+    contract = ContractFactory()
+    contract.member.user.language = "en"
+    contract.member.user.save(update_fields=["language"])
+    issued(contract, inv_approve, advisor)
+    permanent_contract_agree(
+        member=contract.member,
+        monthly_gross=Decimal("2500.00"),
+        first_month=contract.last_day,
+        actor=advisor,
+    )
+    run = salary_run_calculate(
+        run=salary_run_open(period=contract.last_day, actor=None), actor=None
+    )
+
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(payslip_pdf(run.payslips.get()))).pages
+    )
+
+    assert contract.member.user.get_full_name() in text
+    assert "permanent contract, monthly salary" in text
+    assert "1,902.17 EUR" in text
+    assert "Invoice" not in text
+
+
+@given(
+    gross=st.decimals(min_value=-20000, max_value=50000, places=2).filter(lambda d: d != 0),
+    expenses=st.decimals(min_value=0, max_value=5000, places=2),
+    category=st.sampled_from(["standard", "artist_manual"]),
+)
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_salary_from_a_gross_adds_up_to_the_cent(
+    be: Entity, gross: Decimal, expenses: Decimal, category: str
+) -> None:
+    params = parameters_in_force(entity=be, category=category, on=entity_today(be))
+
+    salary = salary_from_gross(currency="EUR", gross=gross, expenses=expenses, parameters=params)
+
+    assert salary.net + salary.employee_contributions + salary.withholding == salary.gross
+    assert salary.gross + salary.employer_contributions == salary.budget
+    assert salary.expenses == expenses
+    for amount in (salary.employer_contributions, salary.employee_contributions, salary.net):
+        assert amount == amount.quantize(Decimal("0.01"))
+    # A correction taking pay back mirrors the same pay given.
+    mirror = salary_from_gross(currency="EUR", gross=-gross, expenses=ZERO, parameters=params)
+    assert mirror.employer_contributions == -salary.employer_contributions
+    assert mirror.withholding == -salary.withholding
