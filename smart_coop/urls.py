@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("invoicing.urls")),
     path("", include("governance.urls")),
     path("", include("payroll.urls")),
+    path("", include("guarantee_fund.urls")),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
