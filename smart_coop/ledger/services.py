@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -88,15 +88,46 @@ def accounts_get(
 
 
 def budget_accounts_get(members: dict[int, str], *, currency: str) -> dict[int, Account]:
-    """The activity budget accounts of several members (member id -> name), in one query."""
-    found = {
-        account.member_id: account
-        for account in Account.objects.filter(code__in=[f"budget:{pk}" for pk in members])
-    }
+    """The activity budget accounts of several members (member id -> name), in one query; the
+    missing ones are created together (``member_budget_accounts_create``)."""
+    found = _by_member(Account.objects.filter(code__in=[f"budget:{pk}" for pk in members]))
+    missing = {pk: name for pk, name in members.items() if pk not in found}
+    if missing:
+        found.update(member_budget_accounts_create(missing, currency=currency))
+    return found
+
+
+def _by_member(accounts: Iterable[Account]) -> dict[int, Account]:
+    return {account.member_id: account for account in accounts if account.member_id is not None}
+
+
+def member_budget_accounts_create(members: dict[int, str], *, currency: str) -> dict[int, Account]:
+    """The activity budget accounts of these members (member id -> name), created together
+    where missing (a few statements): a month-end run books 20,000 of them at once.
+
+    Effects: inserts the accounts not there yet (an account a concurrent caller created first
+    is kept, as ``member_budget_account`` keeps it), then reads them all back.
+    """
+    codes = {pk: f"budget:{pk}" for pk in members}
+    Account.objects.bulk_create(
+        [
+            Account(
+                code=code,
+                name=f"Activity budget of {members[pk]}",
+                kind=Account.Kind.LIABILITY,
+                currency=currency,
+                member_id=pk,
+            )
+            for pk, code in codes.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    found = _by_member(Account.objects.filter(code__in=list(codes.values())))
     for member_id, name in members.items():
-        if member_id not in found:
+        if member_id not in found:  # the member's account under another code: as one by one
             found[member_id] = member_budget_account(member_id, name=name, currency=currency)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def member_budget_account(member_id: int, *, name: str, currency: str) -> Account:
