@@ -822,7 +822,7 @@ class PayrollParametersAdmin(ServiceAdmin):
         self, request: HttpRequest, obj: PayrollParameters | None = None
     ) -> list[str]:
         if obj is None:
-            return ["created_at"] if "created_at" in (self.fields or ()) else []
+            return []
         return [field.name for field in PayrollParameters._meta.fields]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:

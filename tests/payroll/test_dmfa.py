@@ -27,6 +27,7 @@ from payroll.dmfa import (
     quarter_runs_open,
 )
 from payroll.models import SalaryRun
+from payroll.smoothing import permanent_contract_agree
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.models import Entity
@@ -211,3 +212,28 @@ def test_the_belgian_quarter_stays_out_of_the_french_one(
     with schema_context("fr"):
         assert dmfa_rows(entity=fr, quarter=quarter_of_three) == []
     assert declaration_title(be) == "DmfA"
+
+
+def test_a_monthly_payslip_counts_the_contract_s_hours(
+    in_be: Entity, inv_advisor: Callable[[], User]
+) -> None:
+    quarter = quarter_ahead(in_be)
+    member = MemberFactory()
+    permanent_contract_agree(
+        member=member,
+        monthly_gross=Decimal("2500.00"),
+        first_month=quarter.first_month,
+        actor=inv_advisor(),
+    )
+    calculated(quarter.first_month)
+
+    (row,) = dmfa_rows(entity=in_be, quarter=quarter)
+
+    # 164.67 hours a month; as days of 7.60 h: 21.667... -> 21.67.
+    assert (row.payslips, row.hours, row.days) == (1, Decimal("164.67"), Decimal("21.67"))
+    # 2,500.00 gross: employer 25 % = 625.00, employee 13.07 % = 326.75.
+    assert (row.gross, row.contribution_base) == (Decimal("2500.00"), Decimal("2500.00"))
+    assert (row.employer_contributions, row.employee_contributions) == (
+        Decimal("625.00"),
+        Decimal("326.75"),
+    )
