@@ -20,7 +20,12 @@ from invoicing.models import Invoice
 from members.models import Contract, Member
 from payroll import selectors
 from payroll.models import Payslip, SalaryRun
-from payroll.services import salary_run_approve, salary_run_calculate, salary_run_open
+from payroll.services import (
+    payslips_for_invoices,
+    salary_run_approve,
+    salary_run_calculate,
+    salary_run_open,
+)
 from payroll.smoothing import budget_available, budget_projection, permanent_contract_agree
 from smart_coop.accounts.models import User
 from smart_coop.tenancy.models import Entity
@@ -139,6 +144,24 @@ def test_a_payslip_shows_once_its_run_is_approved(
     salary_run_approve(run=run, actor=None)
 
     assert f"/payslips/{payslip.pk}/" in html(be_client, "/payslips/")
+
+
+def test_a_payslip_paid_out_by_the_guarantee_fund_shows_before_its_run_is_approved(
+    in_be: Entity, inv_issued_invoice: Invoice, be_client: HttpClient
+) -> None:
+    assert inv_issued_invoice.contract is not None
+    payslip = payslips_for_invoices(
+        invoice_ids=[inv_issued_invoice.pk],
+        on=inv_issued_invoice.contract.last_day,
+        paid_out=True,
+        actor=None,
+    )[inv_issued_invoice.pk]
+    assert payslip.run.state == SalaryRun.State.CALCULATED
+    log_in(be_client, inv_issued_invoice.member.user)
+
+    assert f'href="/payslips/{payslip.pk}/"' in html(be_client, "/payslips/")
+    detail = html(be_client, f"/payslips/{payslip.pk}/")
+    assert "Paid out on its own by the guarantee fund" in detail
 
 
 def test_yearly_totals_add_up_the_payslips_of_the_year(
