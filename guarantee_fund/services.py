@@ -76,6 +76,12 @@ def _reference(invoice_id: int) -> str:
     return f"invoice:{invoice_id}"
 
 
+def _contribution_reference(invoice_id: int) -> str:
+    # Apart from "invoice:<id>", which reads what the invoice itself booked (receivable, VAT,
+    # fee, budget) and, on the fund's accounts, its advance.
+    return f"fund_contribution:invoice:{invoice_id}"
+
+
 def excl_vat_share(invoice: Invoice, amount: Decimal) -> Decimal:
     """The part of ``amount`` (incl. VAT) of ``invoice`` that is its amount excl. VAT."""
     if invoice.gross_total <= ZERO or amount <= ZERO:
@@ -153,9 +159,9 @@ def invoices_issued(*, invoices: Sequence[Invoice], actor: User | None) -> list[
                 Leg(
                     budgets[invoice.member_id] if top else accounts["fee_income"],
                     amount,
-                    _reference(invoice.pk),
+                    _contribution_reference(invoice.pk),
                 ),
-                Leg(accounts["fund_reserve"], -amount, _reference(invoice.pk)),
+                Leg(accounts["fund_reserve"], -amount, _contribution_reference(invoice.pk)),
             ],
         )
         for invoice, (amount, top) in zip(invoices, amounts, strict=True)
@@ -219,7 +225,7 @@ def credit_note_issued(*, credit_note: Invoice, invoice: Invoice, actor: User | 
     note that closes the invoice takes exactly what is left); once committed, lowers the open
     advance to what the client still owes (``advance_reconcile``).
     """
-    reference = _reference(invoice.pk)
+    reference = _contribution_reference(invoice.pk)
     original = Transaction.objects.filter(idempotency_key=f"fund_contribution:{invoice.pk}").first()
     if original is not None:
         legs = list(original.entries.select_related("account"))
