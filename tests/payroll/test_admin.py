@@ -343,10 +343,10 @@ def test_an_accountant_corrects_a_payslip_by_a_new_one(
 
 
 def test_an_advisor_agrees_a_permanent_contract_and_ends_it(
-    in_be: Entity, be_client: HttpClient
+    in_be: Entity, inv_issued_invoice: Invoice, be_client: HttpClient
 ) -> None:
     advisor = logged_in(be_client, Role.ADVISOR)
-    member = MemberFactory()
+    member = inv_issued_invoice.member  # the invoice put 935.00 in their budget
     month = entity_today(in_be).replace(day=1)
     agreement = {
         "member": str(member.pk),
@@ -372,13 +372,17 @@ def test_an_advisor_agrees_a_permanent_contract_and_ends_it(
     )
     listing = be_client.get(CONTRACTS)
     assert list(listing.context["cl"].result_list) == [contract]
-    assert "0.00 EUR" in listing.content.decode()  # nothing in the budget yet
+    assert "935.00 EUR" in listing.content.decode()  # the budget available
     page = be_client.get(f"{CONTRACTS}{contract.pk}/change/").content.decode()
     assert f"The budget turns negative in {month:%Y-%m}." in page
     assert be_client.post(f"{CONTRACTS}{contract.pk}/change/", agreement).status_code == 403
     assert be_client.get(f"{CONTRACTS}{contract.pk}/delete/").status_code == 403
 
+    before = (month - datetime.timedelta(days=1)).replace(day=1)
+    refused = button(be_client, f"{CONTRACTS}{contract.pk}/do/end/", last_month=before.isoformat())
     ended = button(be_client, f"{CONTRACTS}{contract.pk}/do/end/", last_month=month.isoformat())
+
+    assert messages_of(refused) == [f"{contract}: The last month comes after the first month."]
 
     assert messages_of(ended) == [f"{contract} is ended."]
     with schema_context("be"):
