@@ -76,7 +76,12 @@ class SalaryRunOpenForm(forms.ModelForm):
         model = SalaryRun
         fields = ["period"]
         widgets = {"period": DateInput}
-        help_texts = {"period": _("Any day of the month: the run is that month's.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, not in Meta: Meta's help texts would also show on the read-only change page.
+        if "period" in self.fields:
+            self.fields["period"].help_text = _("Any day of the month: the run is that month's.")
 
     def clean_period(self) -> datetime.date:
         period: datetime.date = self.cleaned_data["period"]
@@ -90,16 +95,18 @@ class PermanentContractAgreeForm(ServiceModelForm):
         model = PermanentContract
         fields = ["member", "monthly_gross", "hours_per_month", "first_month", "note"]
         widgets = {"first_month": DateInput}
-        help_texts = {
-            "first_month": _("Any day of the first month paid: the contract covers whole months."),
-            "monthly_gross": _("Paid every month from the member's activity budget."),
-        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         member = self.fields.get("member")  # absent on the (read-only) change page
         if not isinstance(member, forms.ModelChoiceField):
             return
+        self.fields["first_month"].help_text = _(
+            "Any day of the first month paid: the contract covers whole months."
+        )
+        self.fields["monthly_gross"].help_text = _(
+            "Paid every month from the member's activity budget."
+        )
         member.queryset = Member.objects.filter(state=Member.State.ACTIVE).select_related("user")
         member.label_from_instance = lambda obj: (  # type: ignore[method-assign]
             f"{obj.user.get_full_name()} ({obj.user.email})"
