@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Min, Sum
+from django.db.models import Exists, F, Min, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
@@ -523,13 +523,17 @@ def _roll_entry(assembly: Assembly, shareholder: Shareholder | None, field: str)
         else None
     )
     if entry is None:
-        raise DomainError(
-            _("Only shareholders on the roll of this assembly (record date %(day)s) can vote.")
-            % {"day": assembly.record_date.isoformat()},
-            field=field,
-            code="not_on_roll",
-        )
+        raise _not_on_roll(assembly, field)
     return entry
+
+
+def _not_on_roll(assembly: Assembly, field: str) -> DomainError:
+    return DomainError(
+        _("Only shareholders on the roll of this assembly (record date %(day)s) can vote.")
+        % {"day": assembly.record_date.isoformat()},
+        field=field,
+        code="not_on_roll",
+    )
 
 
 @transaction.atomic
@@ -655,27 +659,46 @@ def ballot_cast(
     receipt's secret matches, then the ballots of that receipt are replaced in place. Returns
     the receipt (its secret is never stored).
     """
-    resolutions = list(Resolution.objects.filter(assembly=assembly).values_list("pk", flat=True))
+    resolutions = list(
+        Resolution.objects.filter(assembly_id=assembly.pk).values_list("pk", flat=True)
+    )
     elections = {election.pk: election for election in Election.objects.filter(assembly=assembly)}
     _check_paper(resolutions, elections, choices, approvals or {})
     _lock_open_assembly(assembly)
-    entry = _roll_entry(assembly, voter, "voter")
-    entry = RollEntry.objects.select_for_update().get(pk=entry.pk)
+    found = (
+        RollEntry.objects.select_for_update().filter(assembly=assembly, shareholder=voter).first()
+    )
+    if found is None:
+        raise _not_on_roll(assembly, "voter")
+    entry: RollEntry = found
+    # After the lock, in a statement of its own: under READ COMMITTED a new statement sees what
+    # a concurrent submission committed while we waited (the locking one's subqueries would
+    # still read the snapshot taken before the wait).
+    state = (
+        RollEntry.objects.filter(pk=entry.pk)
+        .annotate(
+            voted=Exists(Participation.objects.filter(voter=OuterRef("pk"))),
+            proxy_holder=Subquery(
+                Proxy.objects.filter(grantor=OuterRef("pk")).values("holder__shareholder_id")[:1]
+            ),
+        )
+        .values("voted", "proxy_holder")
+        .get()
+    )
     by_proxy = cast_by is not None and cast_by.pk != voter.pk
-    proxy = Proxy.objects.filter(grantor=entry).select_related("holder").first()
+    proxy_holder = state["proxy_holder"]
     if by_proxy:
-        if proxy is None or proxy.holder.shareholder_id != cast_by.pk:  # type: ignore[union-attr]
+        if proxy_holder is None or proxy_holder != cast_by.pk:  # type: ignore[union-attr]
             raise DomainError(
                 _("You do not hold this shareholder's proxy."), field="voter", code="no_proxy"
             )
-    elif proxy is not None:
+    elif proxy_holder is not None:
         raise DomainError(
             _("You gave your proxy for this assembly: your proxy holder votes for you."),
             field="voter",
             code="represented",
         )
-    voted = Participation.objects.filter(voter=entry).exists()
-    if voted:
+    if state["voted"]:
         return _ballot_change(
             assembly, entry=entry, choices=choices, approvals=approvals or {},
             elections=elections, receipt=receipt,

@@ -13,14 +13,16 @@ import datetime
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import cast
 
 import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from governance import services
 from governance.models import Assembly, Ballot, Participation, Shareholder, ShareMovement
+from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from tests.e2e.conftest import ARTIFACTS, E2EServer
 from tests.e2e.test_contract_flow import DESKTOP, PHONE, TIMEOUT_MS, log_in
@@ -53,7 +55,7 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
     title = f"E2E general assembly {run}"
     try:
         with schema_context("be"):
-            user = UserFactory(email=voter_email)
+            user = cast(User, UserFactory(email=voter_email))
             UserFactory(email=organiser_email, role=Role.ENTITY_ADMIN)
             holder = services.shareholder_register(
                 data=services.ShareholderInput(
@@ -89,7 +91,7 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
 
         # No ORM call inside this block (see launch_browser).
         with launch_browser() as browser:
-            phone = browser.new_context(viewport=PHONE, locale="en-GB")
+            phone = browser.new_context(viewport=cast(ViewportSize, PHONE), locale="en-GB")
             phone.set_default_timeout(TIMEOUT_MS)
             page = phone.new_page()
             log_in(page, login_url, voter_email)
@@ -107,7 +109,7 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
             code = page.locator(".receipt-code").first.inner_text().strip()
             assert len(code) == 19
 
-            desk = browser.new_context(viewport=DESKTOP, locale="en-GB")
+            desk = browser.new_context(viewport=cast(ViewportSize, DESKTOP), locale="en-GB")
             desk.set_default_timeout(TIMEOUT_MS)
             organiser = desk.new_page()
             log_in(organiser, login_url, organiser_email)
