@@ -69,7 +69,6 @@ from payroll.models import (
 )
 from payroll.sepa import CURRENCY as SEPA_CURRENCY
 from smart_coop.accounts.models import User
-from smart_coop.accounts.roles import Role
 from smart_coop.errors import DomainError
 from smart_coop.ledger import exports as journal
 from smart_coop.ledger.models import Entry
@@ -803,10 +802,7 @@ class PayrollParametersAdmin(ServiceAdmin):
     date_hierarchy = "valid_from"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        user = _actor(request)
-        return user.has_perm("payroll.add_payrollparameters") or (
-            user.is_active and user.groups.filter(name=Role.ENTITY_ADMIN.value).exists()
-        )
+        return _actor(request).has_perm("payroll.add_payrollparameters")
 
     def has_change_permission(
         self, request: HttpRequest, obj: PayrollParameters | None = None

@@ -438,7 +438,9 @@ def _monthly(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
 def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
     """Compute the payslips due in the run's period that no run holds yet.
 
-    Effects, in order: locks the run (draft or calculated, else DomainError); converts each
+    ``actor`` None is the system (commands, the schedule); a user needs
+    ``payroll.approve_salaryrun``. Effects, in order: checks the permission; locks the run
+    (draft or calculated, else DomainError); converts each
     issued invoice due (contract's last work day in the period or earlier, no payslip, member
     not under a permanent contract then) with the parameters of the member's category in force
     on its last work day; adds one monthly payslip per permanent contract covering the month,
@@ -446,6 +448,7 @@ def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
     the run calculated. Existing payslips are never touched; calling it again adds only what
     became due since (unique constraints guard against a concurrent run).
     """
+    _may_approve(actor, _("You may not calculate salary runs."))
     run = _locked(run)
     _transition(run, SalaryRun.State.CALCULATED)
     parameters = _Parameters(current_entity())
@@ -766,10 +769,18 @@ def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:
 
 
 def salary_run_sepa(*, run: SalaryRun, execution_date: datetime.date) -> bytes:
-    """The pain.001.001.09 file paying the run's transfers from the entity's account."""
-    return pain001_render(
-        entity=current_entity(),
-        transfers=salary_run_transfers(run=run),
-        execution_date=execution_date,
-        message_id=f"SALARY-{current_entity().code.upper()}-{run.period:%Y%m}-{run.pk}",
-    )
+    """The pain.001.001.09 file paying the run's transfers from the entity's account.
+
+    A file that cannot be made (an entity not in euro, a member's invalid IBAN, nothing to
+    pay) is refused with a DomainError saying why.
+    """
+    entity = current_entity()
+    try:
+        return pain001_render(
+            entity=entity,
+            transfers=salary_run_transfers(run=run),
+            execution_date=execution_date,
+            message_id=f"SALARY-{entity.code.upper()}-{run.period:%Y%m}-{run.pk}",
+        )
+    except ValueError as error:
+        raise DomainError(str(error), field="sepa", code="sepa_refused") from error

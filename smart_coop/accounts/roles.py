@@ -149,6 +149,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
     Role.ENTITY_ADMIN: (
         *_ADVISOR,
+        # A new rate is a new version of the payroll parameters, never an edit.
+        "payroll.add_payrollparameters",
         "accounts.add_user",
         "accounts.change_user",
         "auth.view_group",
