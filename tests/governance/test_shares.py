@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from stdnum.be import ogm_vcs
 
@@ -191,3 +194,29 @@ def test_registers_of_two_entities_stay_apart(in_be: Entity) -> None:
         shareholder(shares=1)
         assert ShareMovement.objects.count() == 1
     assert ShareMovement.objects.count() == 1
+
+
+def test_the_payment_command_finds_the_purchase_by_its_reference(
+    in_be: Entity, tmp_path: Path
+) -> None:
+    order = services.share_order_place(
+        shareholder=shareholder(shares=0), share_class=share_class(), quantity=2, actor=None
+    )
+    spaced = order.payment_reference.replace("/", " ")
+    out = io.StringIO()
+
+    call_command("record_share_payment", "--entity", "be", "--reference", spaced,
+                 "--paid-on", "2026-04-02", stdout=out)  # fmt: skip
+    call_command("record_share_payment", "--entity", "be", "--reference", spaced,
+                 "--paid-on", "2026-04-09", stdout=out)  # fmt: skip
+    call_command("export_share_register", "--entity", "be", "--output",
+                 str(tmp_path / "register.csv"), stdout=out)  # fmt: skip
+
+    order.refresh_from_db()
+    assert (order.state, order.paid_on) == ("paid", datetime.date(2026, 4, 2))
+    assert ShareMovement.objects.filter(order=order).count() == 1
+    assert "2026-04-02" in (tmp_path / "register.csv").read_text(encoding="utf-8-sig")
+    with pytest.raises(CommandError):
+        call_command(
+            "record_share_payment", "--entity", "be", "--reference", "+++000/0000/00097+++"
+        )
