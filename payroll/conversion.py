@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from payroll.models import Category, PayrollParameters, WithholdingMethod
 from payroll.parameters import parameters_in_force
@@ -25,6 +25,7 @@ from smart_coop.money import minor_unit, percent_of, quantize
 from smart_coop.tenancy.models import Entity
 
 ZERO = Decimal(0)
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -62,29 +63,63 @@ def _withholding(params: PayrollParameters, taxable: Decimal, currency: str) -> 
     return _be_key_formula(params.withholding_scale, taxable, currency)
 
 
+@dataclass(frozen=True)
+class _KeyScale:
+    """A key formula scale (strings in the parameters' JSON) read as Decimals."""
+
+    periods: int
+    expenses_percent: Decimal
+    expenses_max: Decimal
+    # (upper bound or None for the last bracket, rate in %)
+    brackets: tuple[tuple[Decimal | None, Decimal], ...]
+    exemption_reduction: Decimal
+
+
+# Scales already read, by the id of their JSON dict (checked by identity, so a reused id is
+# read again): a month-end run converts 100,000 salaries with a handful of parameter rows.
+_SCALES: dict[int, tuple[dict[str, object], _KeyScale]] = {}
+
+
+def _key_scale(scale: dict[str, object]) -> _KeyScale:
+    known = _SCALES.get(id(scale))
+    if known is not None and known[0] is scale:
+        return known[1]
+    brackets = scale["brackets"]
+    assert isinstance(brackets, list)
+    read = _KeyScale(
+        periods=int(str(scale["periods_per_year"])),
+        expenses_percent=Decimal(str(scale["expenses_percent"])),
+        expenses_max=Decimal(str(scale["expenses_max"])),
+        brackets=tuple(
+            (None if upper is None else Decimal(upper), Decimal(rate)) for upper, rate in brackets
+        ),
+        exemption_reduction=Decimal(str(scale["exemption_reduction"])),
+    )
+    if len(_SCALES) >= 64:  # parameters read afresh by each run: keep the memory bounded
+        _SCALES.clear()
+    _SCALES[id(scale)] = (scale, read)
+    return read
+
+
 def _be_key_formula(scale: dict[str, object], taxable: Decimal, currency: str) -> Decimal:
     """Annex III AR/CIR 92, single resident without dependants (source in the parameters):
     annual taxable pay -> minus the professional expenses lump sum (capped) -> tax by brackets
     -> minus the reduction for the tax-exempt amount (not below zero) -> divided back by the
     periods. Each step rounded to the cent (Annex III point 12)."""
-    periods = int(str(scale["periods_per_year"]))
+    read = _key_scale(scale)
+    periods = read.periods
     annual = taxable * periods
-    expenses = min(
-        percent_of(annual, Decimal(str(scale["expenses_percent"])), currency),
-        Decimal(str(scale["expenses_max"])),
-    )
+    expenses = min(percent_of(annual, read.expenses_percent, currency), read.expenses_max)
     net_annual = annual - expenses
     tax, lower = ZERO, ZERO
-    brackets = scale["brackets"]
-    assert isinstance(brackets, list)
-    for upper, rate in brackets:
-        top = net_annual if upper is None else min(net_annual, Decimal(upper))
+    for upper, rate in read.brackets:
+        top = net_annual if upper is None else min(net_annual, upper)
         if top > lower:
-            tax += (top - lower) * Decimal(rate) / 100
-        if upper is None or net_annual <= Decimal(upper):
+            tax += (top - lower) * rate / 100
+        if upper is None or net_annual <= upper:
             break
-        lower = Decimal(upper)
-    tax = quantize(tax, currency) - Decimal(str(scale["exemption_reduction"]))
+        lower = upper
+    tax = quantize(tax, currency) - read.exemption_reduction
     return quantize(max(tax, ZERO) / periods, currency)
 
 
@@ -96,25 +131,35 @@ def _employer(params: PayrollParameters, gross: Decimal, currency: str) -> tuple
 def _convert(
     params: PayrollParameters, currency: str, invoiced: Decimal, expenses: Decimal
 ) -> Salary:
+    # smart_coop.money.quantize and percent_of written out with the unit looked up once: this
+    # runs 100,000 times at month end. Same expressions, same rounding (half-up, once a line).
     unit = minor_unit(currency)
     invoiced, expenses = quantize(invoiced, currency), quantize(expenses, currency)
-    fee = percent_of(invoiced, params.fee_percent, currency)
-    guarantee = percent_of(invoiced, params.guarantee_percent, currency)
+    fee = (invoiced * params.fee_percent / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+    guarantee = (invoiced * params.guarantee_percent / HUNDRED).quantize(
+        unit, rounding=ROUND_HALF_UP
+    )
     budget = invoiced - fee - (guarantee if params.guarantee_on_top else ZERO) - expenses
     zero = ZERO.quantize(unit)
     gross = base = employer = employee = withholding = zero
     if budget > ZERO:
-        rate = params.employer_percent * params.base_factor / 100
+        base_factor, employer_percent = params.base_factor, params.employer_percent
+
+        def employer_of(gross: Decimal) -> tuple[Decimal, Decimal]:  # _employer
+            base = (gross * base_factor).quantize(unit, rounding=ROUND_HALF_UP)
+            return base, (base * employer_percent / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+
+        rate = employer_percent * base_factor / 100
         gross = (budget / (1 + rate)).quantize(unit, rounding=ROUND_DOWN)
-        base, employer = _employer(params, gross, currency)
+        base, employer = employer_of(gross)
         # Half-up rounding of the contributions can move the fit by a minor unit either way.
-        while gross + unit + _employer(params, gross + unit, currency)[1] <= budget:
+        while gross + unit + employer_of(gross + unit)[1] <= budget:
             gross += unit
-            base, employer = _employer(params, gross, currency)
+            base, employer = employer_of(gross)
         while gross > zero and gross + employer > budget:
             gross -= unit
-            base, employer = _employer(params, gross, currency)
-        employee = percent_of(base, params.employee_percent, currency)
+            base, employer = employer_of(gross)
+        employee = (base * params.employee_percent / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
     taxable = gross - employee
     if taxable > ZERO:
         withholding = _withholding(params, taxable, currency)

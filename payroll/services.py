@@ -366,15 +366,20 @@ def _fixed_term(
     paid_out: bool = False,
 ) -> list[_NewPayslip]:
     new = []
+    # The same amount, expenses and parameters give the same salary: computed once a run.
+    salaries: dict[tuple[int, Decimal, Decimal], Salary] = {}
     for due in _due(run) if due_rows is None else due_rows:
         params = parameters.on(due.category, due.last_day)
-        salary = salary_from_invoice(
-            entity=parameters.entity,
-            invoiced=due.invoiced,
-            expenses=due.expenses,
-            on=due.last_day,
-            parameters=params,
-        )
+        key = (params.pk, due.invoiced, due.expenses)
+        salary = salaries.get(key)
+        if salary is None:
+            salary = salaries[key] = salary_from_invoice(
+                entity=parameters.entity,
+                invoiced=due.invoiced,
+                expenses=due.expenses,
+                on=due.last_day,
+                parameters=params,
+            )
         new.append(
             _NewPayslip(
                 due.member_id,
