@@ -26,7 +26,6 @@ from governance.models import (
     Shareholder,
     ShareMovement,
 )
-from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.models import Entity
 from tests.governance.helpers import DAY, choices, share_class, today
@@ -62,10 +61,16 @@ def _holders(count: int) -> list[Shareholder]:
     return holders
 
 
+@pytest.fixture(autouse=True)
+def db(committed_db: None) -> None:
+    """Committed database access (overrides pytest-django's ``db``, as tests/e2e does): the
+    name makes pytest-django create the test database when only this module is run."""
+
+
 def _cleanup() -> None:
     with schema_context("be"):
         Assembly.objects.filter(title="Concurrent assembly").delete()
-        holders = Shareholder.objects.filter(email__endswith="@governance.test")
+        holders = Shareholder.objects.filter(name__startswith="Concurrent ")
         ShareMovement.objects.filter(shareholder__in=holders).delete()
         holders.delete()
 
@@ -145,4 +150,3 @@ def test_200_concurrent_submissions_from_100_members_count_100_votes(
         )
         distinct_versions, shared_with_participation = cursor.fetchone()
     assert (distinct_versions, shared_with_participation) == (1, 0)
-    assert User.objects.filter(email__endswith="@governance.test").count() == 0
