@@ -50,11 +50,16 @@ class RollbackError(Exception):
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(operations=st.lists(operation, min_size=1, max_size=9))
+@given(
+    operations=st.tuples(
+        st.tuples(st.just("issue"), st.sampled_from(PRICES)),
+        st.lists(operation, min_size=1, max_size=10),
+    ).map(lambda first_and_rest: [first_and_rest[0], *first_and_rest[1]])
+)
 def test_any_sequence_balances_pays_each_contract_once_and_keeps_the_reserve(
     in_be: Entity,
     fund_invoice: Callable[..., Invoice],
