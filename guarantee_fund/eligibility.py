@@ -91,6 +91,12 @@ def eligibility(
     under_permanent_contract: bool,
 ) -> Eligibility:
     """The fund's answer for the invoice of ``contract``, with every reason that applies."""
+    late = not approved_before_work(contract, entity)
+    blocked = client.status == Client.Status.BLOCKED
+    outside_eu = policy.require_eu_client and client.country.upper() not in EU_COUNTRIES
+    no_order = policy.require_confirmed_order and not has_signed_order
+    if not (under_permanent_contract or late or blocked or outside_eu or no_order):
+        return Eligibility(guaranteed=True, reason="")
     reasons: list[str] = []
     with translation.override(member_language(member, entity)):
         if under_permanent_contract:
@@ -100,7 +106,7 @@ def eligibility(
                     "feeds your activity budget instead of being paid on its own."
                 )
             )
-        if not approved_before_work(contract, entity):
+        if late:
             reasons.append(
                 _(
                     "The contract was approved on or after its first work day (%(first_day)s): "
@@ -108,21 +114,20 @@ def eligibility(
                 )
                 % {"first_day": contract.first_day.isoformat()}
             )
-        if client.status == Client.Status.BLOCKED:
+        if blocked:
             reasons.append(
                 _("The client %(client)s is blocked by the cooperative.") % {"client": client.name}
             )
-        if policy.require_eu_client and client.country.upper() not in EU_COUNTRIES:
+        if outside_eu:
             reasons.append(
                 _("The client %(client)s is not established in the European Union.")
                 % {"client": client.name}
             )
-        if policy.require_confirmed_order and not has_signed_order:
+        if no_order:
             reasons.append(
                 _("The contract has no order signed by the client (attach the signed order).")
             )
-        if reasons:
-            reasons.append(_("Your salary is paid once the client has paid the invoice."))
+        reasons.append(_("Your salary is paid once the client has paid the invoice."))
     return Eligibility(guaranteed=not reasons, reason=" ".join(reasons))
 
 
