@@ -22,7 +22,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -367,7 +366,8 @@ def assembly_vote(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your vote is changed. Your receipt stays the same."))
             else:
                 messages.success(request, _("Your vote is cast. Keep your receipt."))
-            response = redirect(f"{reverse('governance:receipts')}?new={receipt.code}")
+            # No code in the URL: access logs keep URLs next to who asked for them.
+            response = redirect("governance:receipts")
             others = [r for r in receipts if r is not kept]
             others.append(
                 {
@@ -398,19 +398,23 @@ def my_receipts(request: HttpRequest) -> HttpResponse:
         ).values_list("pk", flat=True)
     )
     rows = [{**r, "published": r.get("assembly") in closed} for r in reversed(receipts)]
-    return render(
-        request, "governance/receipts.html", {"receipts": rows, "new": request.GET.get("new", "")}
-    )
+    return render(request, "governance/receipts.html", {"receipts": rows})
+
+
+PUBLISHED_PAGE = 2000
 
 
 @login_required
 def receipts_published(request: HttpRequest, pk: int) -> HttpResponse:
-    """After the close: every receipt code with its choices (search one with ?code=)."""
+    """After the close: every receipt code with its choices.
+
+    A voter looks theirs up by POST, never in the URL (access logs keep URLs next to who asked).
+    """
     assembly = _assembly(request, pk)
     if assembly.state != Assembly.State.CLOSED:
         raise Http404
     published = services.receipts_published(assembly=assembly)
-    code = request.GET.get("code", "").strip().upper()
+    code = request.POST.get("code", "").strip().upper() if request.method == "POST" else ""
     if code:
         published = [row for row in published if row[0] == code]
     return render(
@@ -419,7 +423,8 @@ def receipts_published(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assembly": assembly,
             "resolutions": list(assembly.resolutions.order_by("position")),
-            "published": published[:2000] if not code else published,
+            "published": published if code else published[:PUBLISHED_PAGE],
+            "shown_all": bool(code) or len(published) <= PUBLISHED_PAGE,
             "total": Participation.objects.filter(assembly=assembly).count(),
             "code": code,
         },

@@ -121,7 +121,7 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
 
             page.get_by_role("link", name="Shares and votes").click()
             page.get_by_role("link", name="My vote receipts").click()
-            page.get_by_role("link", name="Find it in the published list").first.click()
+            page.get_by_role("button", name="Find it in the published list").first.click()
             row = page.locator("tr", has=page.locator(f"text={code}"))
             expect(row).to_have_count(1)
             expect(row.locator("td").nth(1)).to_have_text("for")

@@ -119,7 +119,7 @@ def test_200_concurrent_submissions_from_100_members_count_100_votes(
     # Both submissions of a member side by side: they reach the pool's threads together.
     jobs = [(h.pk, pick) for h in holders for pick in ("for", "against")]
 
-    with ThreadPoolExecutor(max_workers=24) as pool:
+    with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = list(pool.map(lambda job: _submit(meeting.pk, *job), jobs))
 
     assert outcomes.count("cast") == MEMBERS
