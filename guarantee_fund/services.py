@@ -218,6 +218,32 @@ def _payouts_schedule(invoices: list[Invoice], entity: Entity) -> list[Payout]:
     return Payout.objects.bulk_create(payouts)
 
 
+def payouts_schedule_missing(*, limit: int = 1000) -> list[Payout]:
+    """Create the Payout rows of issued invoices that have none (invoices issued before the
+    fund's receivers were connected): the lazy path of ``invoices_issued``, run by the job.
+
+    Their contribution is not booked here: it belongs to the issuing transaction, and a
+    contribution the books never received is not invented afterwards.
+    """
+    invoices = list(
+        Invoice.objects.filter(kind=Invoice.Kind.INVOICE, contract__isnull=False, payout=None)
+        .exclude(state=Invoice.State.DRAFT)
+        .select_related("contract__client", "contract__member")
+        .order_by("pk")[:limit]
+    )
+    if not invoices:
+        return []
+    with transaction.atomic():
+        # Lock the contracts (as issuing does), then look again: a concurrent job creates
+        # each row once.
+        ids = [invoice.contract_id for invoice in invoices if invoice.contract_id is not None]
+        list(Contract.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        done = set(Payout.objects.filter(contract_id__in=ids).values_list("contract_id", flat=True))
+        return _payouts_schedule(
+            [invoice for invoice in invoices if invoice.contract_id not in done], current_entity()
+        )
+
+
 def credit_note_issued(*, credit_note: Invoice, invoice: Invoice, actor: User | None) -> None:
     """What the fund does with a credit note being issued, in its transaction.
 
@@ -492,18 +518,20 @@ def payouts_run(
     """Pay every due payout of the current entity, oldest first: the payout job.
 
     ``as_of``: the entity's local date (default: today in its time zone); nothing due later is
-    touched (safe early), everything due by then is paid (safe late). ``only``: these payout
-    ids alone. Effects, in order: repays any open advance whose invoice the client has paid
-    (or that was written off) since (``advances_reconcile_all``: the catch-up of a repayment
-    lost in a crash); then, ``chunk`` payouts per database transaction: locks due scheduled
-    payouts (``skip_locked``: a concurrent run takes others), cancels those whose invoice was
-    credited, holds for an advisor those above the client's exposure limit and not approved
-    (``awaiting_approval``), computes the payslips (``payroll.services.payslips_for_invoices``,
-    paid out), books each payout under ``payout:<contract id>``, marks it paid and adds it to
-    the day's ``PayoutBatch``; finally renders the day's pain.001 again (``batch_render``). A
-    chunk that fails is retried payout by payout; a payout that still fails is logged and left
-    scheduled for the next run. Called outside a transaction (the task, the command), each
-    chunk commits on its own; inside one (a test), chunks are savepoints of it.
+    touched (safe early), everything due by then is paid (safe late). ``only``: these payout ids
+    alone. Effects, in order: creates the missing Payout rows of invoices issued before the
+    fund's receivers (``payouts_schedule_missing``); repays any open advance whose invoice the
+    client has paid (or that was written off) since (``advances_reconcile_all``: the catch-up of
+    a repayment lost in a crash); then, ``chunk`` payouts per database transaction: locks due
+    scheduled payouts (``skip_locked``: a concurrent run takes others), cancels those whose
+    invoice was credited, holds for an advisor those above the client's exposure limit and not
+    approved (``awaiting_approval``), computes the payslips
+    (``payroll.services.payslips_for_invoices``, paid out), books each payout under
+    ``payout:<contract id>``, marks it paid and adds it to the day's ``PayoutBatch``; finally
+    renders the day's pain.001 again (``batch_render``). A chunk that fails is retried payout by
+    payout; a payout that still fails is logged and left scheduled for the next run. Called
+    outside a transaction (the task, the command), each chunk commits on its own; inside one (a
+    test), chunks are savepoints of it.
     """
     entity = current_entity()
     run = _Run(
@@ -514,6 +542,8 @@ def payouts_run(
         result=PayoutsRunResult(),
         only=only,
     )
+    while payouts_schedule_missing():
+        pass
     run.result.reconciled = advances_reconcile_all()
     while True:
         try:

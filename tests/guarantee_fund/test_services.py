@@ -465,3 +465,87 @@ def test_a_default_charges_the_open_advance_to_losses_and_blocks_the_client(
     assert payouts_run(as_of=payout.due_on).reconciled == []
     assert Transaction.objects.filter(kind="fund_loss").count() == 1
     assert books_balanced()
+
+
+# --- more cases ----------------------------------------------------------------------------
+
+
+def test_in_france_the_delay_is_seven_calendar_days(
+    in_fr: Entity, fund_invoice: Callable[..., Invoice]
+) -> None:
+    invoice = fund_invoice()
+    contract = invoice.contract
+    assert contract is not None
+
+    payout = payout_of(invoice)
+
+    assert payout.due_on == contract.last_day + datetime.timedelta(days=7)
+    assert payouts_run(as_of=payout.due_on).paid == [contract.pk]
+    with schema_context("be"):
+        assert not Payout.objects.exists()
+
+
+def test_a_member_paid_monthly_is_not_paid_per_invoice_and_reads_why(
+    in_be: Entity, inv_approved_contract: Callable[..., Contract], inv_advisor: Callable[[], User]
+) -> None:
+    from payroll.smoothing import permanent_contract_agree
+
+    contract = inv_approved_contract()
+    advisor = inv_advisor()
+    permanent_contract_agree(
+        member=contract.member,
+        monthly_gross=Decimal("2500.00"),
+        first_month=contract.first_day.replace(day=1),
+        actor=advisor,
+    )
+    invoice = invoicing.invoice_issue(
+        contract=contract, actor=advisor, issue_date=contract.last_day + ONE_DAY
+    )
+
+    payout = payout_of(invoice)
+    assert payout.state == Payout.State.NOT_GUARANTEED
+    assert payout.not_guaranteed_reason.startswith(
+        "You are paid a monthly salary under your permanent contract"
+    )
+
+
+def test_invoices_issued_before_the_fund_get_their_payout_from_the_job(
+    in_be: Entity, fund_invoice: Callable[..., Invoice]
+) -> None:
+    from guarantee_fund import receivers
+    from invoicing import signals
+
+    signals.invoice_issued.disconnect(dispatch_uid="fund_issued")
+    try:
+        invoice = fund_invoice()
+    finally:
+        signals.invoice_issued.connect(receivers.on_invoice_issued, dispatch_uid="fund_issued")
+    assert not Payout.objects.filter(invoice=invoice).exists()
+    contract = invoice.contract
+    assert contract is not None
+    due_on = payout_due_on(entity=in_be, last_day=contract.last_day)
+
+    assert payouts_run(as_of=due_on - ONE_DAY).paid == []  # created, not due yet
+    assert payout_of(invoice).state == Payout.State.SCHEDULED
+    assert payouts_run(as_of=due_on).paid == [contract.pk]
+    # No contribution is invented for an invoice issued without one.
+    assert not Transaction.objects.filter(idempotency_key=f"fund_contribution:{invoice.pk}")
+
+
+def test_a_credit_note_after_the_payout_lowers_the_open_advance(
+    in_be: Entity,
+    fund_invoice: Callable[..., Invoice],
+    inv_advisor: Callable[[], User],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    invoice = fund_invoice()
+    pay_due(invoice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoicing.credit_note_issue(
+            invoice=invoice, actor=inv_advisor(), reason="less work", net_amount=Decimal("300.00")
+        )
+
+    assert invoice_open_advance(invoice_id=invoice.pk) == Decimal("700.00")
+    assert payout_of(invoice).state == Payout.State.PAID
+    assert books_balanced()
