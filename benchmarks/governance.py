@@ -7,7 +7,7 @@ the service (the roll of 100,000 frozen at the record date; no convocation is se
 Measured:
 
 * ballots/s: ``ballot_cast`` (the service the portal calls: checks, locks, participation and
-  5 ballots in one transaction) for a sample of voters (``BENCH_CAST``, default 20,000), in two
+  5 ballots in one transaction) for a sample of voters (``BENCH_CAST``, default 10,000), in two
   worker processes (the machine's two cores), each with its own connection. The voters outside
   the sample get the same rows (participation, 5 ballots under a random receipt) by bulk
   insertion, so that the tally counts all 100,000 voters x 5 resolutions.
@@ -50,7 +50,7 @@ from members.services import entity_today  # noqa: E402
 from smart_coop.tenancy.models import Entity  # noqa: E402
 
 VOTERS = int(os.environ.get("BENCH_VOTERS", "100000"))
-CAST = min(int(os.environ.get("BENCH_CAST", "20000")), VOTERS)
+CAST = min(int(os.environ.get("BENCH_CAST", "10000")), VOTERS)
 RESOLUTIONS = 5
 PROCESSES = 2
 PICKS = ("for", "against", "abstain")
