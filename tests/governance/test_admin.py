@@ -8,7 +8,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from governance import services
-from governance.models import Assembly, Candidacy, ShareMovement, ShareOrder
+from governance.models import Assembly, Candidacy, ShareMovement
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from smart_coop.tenancy.models import Entity
@@ -92,7 +92,7 @@ def test_an_advisor_checks_eligibility_and_a_refusal_needs_a_reason(
 
 
 def test_the_organiser_convenes_opens_and_closes_from_the_admin(
-    in_be: Entity, be_client: HttpClient, django_capture_on_commit_callbacks: object
+    in_be: Entity, be_client: HttpClient
 ) -> None:
     shareholder()
     meeting = assembly(convene=False)
@@ -105,4 +105,5 @@ def test_the_organiser_convenes_opens_and_closes_from_the_admin(
     meeting.refresh_from_db()
     assert meeting.state == Assembly.State.CLOSED
     assert meeting.receipts_digest
-    assert ShareOrder.objects.count() == 1
+    assert meeting.roll.count() == 1
+    assert [r.votes_for for r in meeting.resolutions.order_by("position")] == [0, 0]
