@@ -8,9 +8,11 @@ to ``fund_reserve``, advances debited to ``fund_advances`` per invoice, losses d
 from __future__ import annotations
 
 import datetime
+import time
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import Group
 from django_tenants.utils import schema_context
 
@@ -27,6 +29,7 @@ from invoicing.models import Invoice
 from smart_coop.accounts.roles import Role
 from smart_coop.ledger.services import Leg, account_get, transaction_post
 from smart_coop.tenancy.models import Entity
+from smart_coop.tenancy.tasks import entities_dispatch_task
 from tests.factories import UserFactory
 from tests.invoicing import conftest as invoicing_fixtures
 
@@ -295,3 +298,43 @@ def test_the_floor_is_the_entitys_own(in_be: Entity, fr: Entity, mailoutbox: lis
         assert Group.objects.get(name=Role.ENTITY_ADMIN.value).user_set.count() == 1
         assert coverage_floor_alert_task(day=D.isoformat()) == [fr_admin.email]
     assert FundPolicy.current().floor_alerted_on is None
+
+
+# --- beat's daily job on the real worker ---------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("celery_worker_process", "committed_db")
+def test_the_daily_job_runs_on_the_real_worker_in_every_entity() -> None:
+    """Beat's entry dispatches the task by name to each entity: the worker knows it and takes
+    each entity's snapshot in its own schema."""
+    on = datetime.date(2020, 2, 29)
+    policies = {}
+    for schema in ("be", "fr"):
+        with schema_context(schema):
+            policies[schema] = FundPolicy.objects.filter(pk=1).exists()
+    try:
+        dispatched = entities_dispatch_task.delay(
+            task_name="guarantee_fund.coverage_snapshot", kwargs={"day": on.isoformat()}
+        )
+        assert sorted(dispatched.get(timeout=30)) == ["be", "fr"]
+
+        def taken() -> bool:
+            found = []
+            for schema in ("be", "fr"):
+                with schema_context(schema):
+                    found.append(CoverageSnapshot.objects.filter(day=on).exists())
+            return all(found)
+
+        deadline = time.monotonic() + 30
+        while not taken() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert taken(), "the worker took no snapshot"
+        with schema_context("be"):
+            assert CoverageSnapshot.objects.get(day=on).currency == "EUR"
+    finally:
+        for schema in ("be", "fr"):
+            with schema_context(schema):
+                CoverageSnapshot.objects.filter(day=on).delete()
+                if not policies[schema]:
+                    FundPolicy.objects.filter(pk=1).delete()
