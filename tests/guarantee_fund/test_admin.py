@@ -73,6 +73,11 @@ def test_an_advisor_approves_an_advance_from_the_queue(
     assert '<option value="approve_advance">' in page
     only = http.get(PAYOUTS, {"queue": "waiting"})
     assert [row.pk for row in only.context["cl"].result_list] == [waiting.pk]
+    # Due in more than a week (in the entity's calendar): not late yet.
+    assert http.get(PAYOUTS, {"due": "late"}).context["cl"].result_count == 0
+    assert [row.pk for row in http.get(PAYOUTS, {"due": "later"}).context["cl"].result_list] == [
+        waiting.pk
+    ]
 
     action = {"action": "approve_advance", "_selected_action": [str(waiting.pk)]}
     asked = http.post(PAYOUTS, action)

@@ -87,7 +87,7 @@ def test_a_big_clients_default_before_and_after(big_client: Client) -> None:
     )
     assert lines[10] == "The reserve would be negative by 1,920.00 EUR: more than the fund holds."
     assert lines[11] == (
-        "Still to advance for this client's contracts already invoiced: 1 payouts, 1,000.00 EUR."
+        "Still to advance for this client's contracts already invoiced: 1 payout, 1,000.00 EUR."
     )
 
 

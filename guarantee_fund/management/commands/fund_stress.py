@@ -184,7 +184,8 @@ def report(stress: Stress, entity: Entity) -> list[str]:
     count, amount = stress.still_scheduled
     if count:
         lines.append(
-            f"Still to advance for this client's contracts already invoiced: {count} payouts, "
+            f"Still to advance for this client's contracts already invoiced: {count} "
+            f"payout{'s' if count > 1 else ''}, "
             f"{_money(amount, currency)} {currency}."
         )
     return lines
