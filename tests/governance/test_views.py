@@ -21,6 +21,7 @@ from governance.models import (
     Shareholder,
     ShareMovement,
     ShareOrder,
+    Statutes,
 )
 from members.models import Member
 from smart_coop.accounts.models import User
@@ -270,3 +271,27 @@ def test_pages_need_a_login(be: Entity, be_client: HttpClient, path: str) -> Non
     response = be_client.get(path)
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_redemption_in_the_portal_follows_the_statutes_window(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    holder = shareholder(shares=3, on=today() - 400 * DAY)
+    log_in(be_client, _user(holder))
+    statutes = services.statutes_get()
+    # A window that excludes today: refused on the form, nothing registered.
+    start_month = (today().month % 12) + 1  # the financial year starts next month
+    Statutes.objects.filter(pk=statutes.pk).update(
+        financial_year_start_month=start_month, redemption_window_months=1
+    )
+    form = {"share_class": share_class("A").pk, "quantity": "1"}
+    refused = be_client.post("/governance/shares/redeem/", form)
+    assert refused.status_code == 200
+    assert "Redemption is closed today." in refused.content.decode()
+    assert not ShareMovement.objects.filter(kind="redemption").exists()
+
+    # The whole year open: the redemption is registered.
+    Statutes.objects.filter(pk=statutes.pk).update(redemption_window_months=12)
+    done = be_client.post("/governance/shares/redeem/", form)
+    assert done.status_code == 302
+    assert ShareMovement.objects.get(kind="redemption").quantity == -1

@@ -401,3 +401,15 @@ def test_participation_only_keeps_the_hour(in_be: Entity) -> None:
     hour = Participation.objects.get().hour
     assert (hour.minute, hour.second, hour.microsecond) == (0, 0, 0)
     assert timezone.now() - hour < datetime.timedelta(hours=1, minutes=1)
+
+
+@given(
+    shares=st.dictionaries(st.integers(1, 10_000), st.integers(1, 1_000), min_size=1, max_size=60),
+    cap=st.decimals(min_value=1, max_value=100, places=2),
+)
+def test_no_voter_carries_more_than_the_cap(shares: dict[int, int], cap: Decimal) -> None:
+    weights = services.roll_weights(shares, rule=VotingRule.CAPPED, cap_percent=cap)
+    limit = max(1, int(sum(shares.values()) * cap / 100))
+    assert set(weights) == set(shares)
+    assert all(1 <= weights[h] <= min(shares[h], limit) for h in shares)
+    assert all(weights[h] == shares[h] for h in shares if shares[h] <= limit)
