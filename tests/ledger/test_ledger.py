@@ -274,6 +274,22 @@ def test_database_accepts_balanced_entries_inserted_one_by_one(in_be: Entity) ->
     assert account_balance(income) == Decimal("-3.10")
 
 
+def test_database_checks_every_transaction_of_one_commit(in_be: Entity) -> None:
+    bank, income = account("t_bank"), account("t_income")
+
+    def three_in_one_commit() -> None:
+        write_behind_the_service("raw:first", (bank, "1.00"), (income, "-1.00"), check=False)
+        write_behind_the_service("raw:second", (bank, "2.00"), check=False)
+        write_behind_the_service("raw:third", (bank, "3.00"), (income, "-3.00"), check=False)
+        connection.check_constraints()
+
+    unbalanced = r"does not balance in EUR: 2\.00"
+    with pytest.raises(IntegrityError, match=unbalanced), transaction.atomic():
+        three_in_one_commit()
+
+    assert not Transaction.objects.filter(idempotency_key__startswith="raw:").exists()
+
+
 def test_database_refuses_one_more_entry_on_a_posted_transaction(in_be: Entity) -> None:
     bank, income = account("t_bank"), account("t_income")
     posted, _ = post("t:posted", Leg(bank, Decimal("5.00")), Leg(income, Decimal("-5.00")))
