@@ -86,7 +86,10 @@ class ShareClassAdmin(admin.ModelAdmin):
 
 class MovementInline(admin.TabularInline):
     model = ShareMovement
-    fields = ("occurred_on", "kind", "share_class", "quantity", "amount", "currency")
+    fk_name = "shareholder"
+    fields = (
+        "occurred_on", "kind", "share_class", "quantity", "amount", "currency", "counterparty",
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -7,9 +7,11 @@ One row per register line, in date order, in this column order:
 * ``holder``, ``holder kind`` (natural or legal person), ``address`` (domicile or seat),
   ``enterprise number`` (legal persons)
 * ``class``: the share class code
-* ``movement``: purchase or redemption
+* ``movement``: purchase, redemption, transfer received or transfer given
+* ``transferred to or from``: the other holder of a transfer
 * ``shares``: shares acquired (positive) or given up (negative)
-* ``nominal value``, ``amount``, ``currency``: per share, paid (or repaid) in total
+* ``nominal value``, ``amount``, ``currency``: per share, and paid (repaid, or for a
+  transfer the nominal value transferred) in total
 * ``held after``: the holder's shares of that class after the movement
 
 CSV: UTF-8 with a byte order mark, comma-separated, decimal point. XLSX: the same columns,
@@ -34,7 +36,8 @@ from governance.selectors import register_movements
 def _headers() -> list[str]:
     return [
         _("line"), _("date"), _("holder"), _("holder kind"), _("address"),
-        _("enterprise number"), _("class"), _("movement"), _("shares"), _("nominal value"),
+        _("enterprise number"), _("class"), _("movement"), _("transferred to or from"),
+        _("shares"), _("nominal value"),
         _("amount"), _("currency"), _("held after"),
     ]  # fmt: skip
 
@@ -53,6 +56,7 @@ def register_rows() -> Iterator[list[object]]:
             holder.company_number,
             movement.share_class.code,
             movement.get_kind_display(),
+            movement.counterparty.name if movement.counterparty else "",
             movement.quantity,
             movement.unit_value,
             movement.amount if movement.quantity > 0 else -movement.amount,
@@ -81,8 +85,8 @@ def register_xlsx() -> bytes:
     totals: dict[str, int] = defaultdict(int)
     for row in register_rows():
         sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-        totals[str(row[6])] += int(str(row[8]))
-        for column in (10, 11):
+        totals[str(row[6])] += int(str(row[9]))
+        for column in (11, 12):
             sheet.cell(row=sheet.max_row, column=column).number_format = "#,##0.00"
     summary = workbook.create_sheet(_("Shares per class")[:31])
     summary.append([_("class"), _("shares")])

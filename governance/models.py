@@ -67,6 +67,10 @@ class Statutes(models.Model):
     redemption_window_months = models.PositiveSmallIntegerField(
         _("months of the financial year in which shares may be redeemed"), default=6
     )
+    # CSA 6:52: shares are transferable to shareholders, under the statutes' conditions.
+    transfers_to_shareholders_only = models.BooleanField(
+        _("shares are transferred to shareholders only"), default=True
+    )
     count_abstentions = models.BooleanField(_("abstentions count as votes cast"), default=False)
     allow_vote_change = models.BooleanField(
         _("voters may change their vote until the close"), default=True
@@ -210,6 +214,8 @@ class ShareMovement(models.Model):
     class Kind(models.TextChoices):
         PURCHASE = "purchase", _("purchase")
         REDEMPTION = "redemption", _("redemption")
+        TRANSFER_IN = "transfer_in", _("transfer received")
+        TRANSFER_OUT = "transfer_out", _("transfer given")
 
     shareholder = models.ForeignKey(
         Shareholder,
@@ -234,6 +240,14 @@ class ShareMovement(models.Model):
         related_name="movement",
         verbose_name=_("purchase"),
     )
+    counterparty = models.ForeignKey(
+        Shareholder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transferred to or from"),
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -247,9 +261,15 @@ class ShareMovement(models.Model):
         indexes = [models.Index(fields=["shareholder", "occurred_on"])]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="purchase") & Q(quantity__gt=0))
-                | (Q(kind="redemption") & Q(quantity__lt=0)),
+                condition=(Q(kind__in=["purchase", "transfer_in"]) & Q(quantity__gt=0))
+                | (Q(kind__in=["redemption", "transfer_out"]) & Q(quantity__lt=0)),
                 name="sharemovement_signed_quantity",
+            ),
+            # The two lines of a transfer name each other's holder.
+            models.CheckConstraint(
+                condition=Q(kind__in=["purchase", "redemption"], counterparty__isnull=True)
+                | Q(kind__in=["transfer_in", "transfer_out"], counterparty__isnull=False),
+                name="sharemovement_transfer_counterparty",
             ),
         ]
 

@@ -50,7 +50,9 @@ def holdings(*, shareholder: Shareholder, on: datetime.date | None = None) -> li
 
 
 def movements_of(*, shareholder: Shareholder) -> QuerySet[ShareMovement]:
-    return ShareMovement.objects.filter(shareholder=shareholder).select_related("share_class")
+    return ShareMovement.objects.filter(shareholder=shareholder).select_related(
+        "share_class", "counterparty"
+    )
 
 
 def orders_pending(*, shareholder: Shareholder) -> QuerySet[ShareOrder]:
@@ -61,9 +63,9 @@ def orders_pending(*, shareholder: Shareholder) -> QuerySet[ShareOrder]:
 
 def register_movements() -> QuerySet[ShareMovement]:
     """The whole register, in date order, with what its export needs."""
-    return ShareMovement.objects.select_related("shareholder", "share_class").order_by(
-        "occurred_on", "pk"
-    )
+    return ShareMovement.objects.select_related(
+        "shareholder", "share_class", "counterparty"
+    ).order_by("occurred_on", "pk")
 
 
 def assemblies_visible() -> QuerySet[Assembly]:

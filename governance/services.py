@@ -339,6 +339,68 @@ def shares_redeem(
     return movement
 
 
+@transaction.atomic
+def shares_transfer(
+    *,
+    transferor: Shareholder,
+    transferee: Shareholder,
+    share_class: ShareClass,
+    quantity: int,
+    on: datetime.date,
+    actor: User | None,
+    note: str = "",
+) -> tuple[ShareMovement, ShareMovement]:
+    """Shares pass from one holder to another, as both signed it (CSA 6:52).
+
+    Effects, in order: locks both holders in id order (two crossing transfers never
+    deadlock, two transfers of one holder never both pass the holding check); refuses a
+    transfer to oneself, above the transferor's holding, or to someone holding no share when
+    the statutes transfer to shareholders only; appends the two dated lines, each naming the
+    other holder. The share capital does not change: nothing is booked.
+    """
+    if transferor.pk == transferee.pk:
+        raise DomainError(_("Shares are transferred to someone else."), field="transferee")
+    if not isinstance(quantity, int) or quantity < 1:
+        raise DomainError(_("Transfer at least one share."), field="quantity", code="quantity")
+    list(
+        Shareholder.objects.select_for_update()
+        .filter(pk__in=[transferor.pk, transferee.pk])
+        .order_by("pk")
+    )
+    held = holding_on(shareholder=transferor, share_class=share_class, on=on)
+    if quantity > held:
+        raise DomainError(
+            _("The transferor holds %(held)d shares of class %(code)s.")
+            % {"held": held, "code": share_class.code},
+            field="quantity",
+            code="above_holding",
+        )
+    if (
+        statutes_get().transfers_to_shareholders_only
+        and holding_on(shareholder=transferee, on=on) < 1
+    ):
+        raise DomainError(
+            _("The statutes allow transfers to shareholders only."),
+            field="transferee",
+            code="not_holder",
+        )
+    amount = quantize(share_class.nominal_value * quantity, share_class.currency)
+    common = {
+        "share_class": share_class, "unit_value": share_class.nominal_value, "amount": amount,
+        "currency": share_class.currency, "occurred_on": on, "recorded_by": actor,
+        "note": note.strip()[:300],
+    }  # fmt: skip
+    given = ShareMovement.objects.create(
+        shareholder=transferor, counterparty=transferee, kind=ShareMovement.Kind.TRANSFER_OUT,
+        quantity=-quantity, **common,
+    )  # fmt: skip
+    received = ShareMovement.objects.create(
+        shareholder=transferee, counterparty=transferor, kind=ShareMovement.Kind.TRANSFER_IN,
+        quantity=quantity, **common,
+    )  # fmt: skip
+    return given, received
+
+
 def holding_on(
     *, shareholder: Shareholder, on: datetime.date, share_class: ShareClass | None = None
 ) -> int:

@@ -220,3 +220,44 @@ def test_the_payment_command_finds_the_purchase_by_its_reference(
         call_command(
             "record_share_payment", "--entity", "be", "--reference", "+++000/0000/00097+++"
         )
+
+
+def test_a_transfer_moves_shares_between_holders_without_booking(in_be: Entity) -> None:
+    giver = shareholder(shares=5, on=datetime.date(2025, 5, 1))
+    taker = shareholder(shares=1, on=datetime.date(2025, 5, 1))
+    outsider = shareholder(shares=0)
+    booked_before = Transaction.objects.count()
+
+    given, received = services.shares_transfer(
+        transferor=giver, transferee=taker, share_class=share_class(), quantity=2,
+        on=datetime.date(2026, 9, 1), actor=None, note="Deed signed by both",
+    )  # fmt: skip
+
+    assert (given.quantity, given.counterparty, received.quantity, received.counterparty) == (
+        -2, taker, 2, giver,
+    )  # fmt: skip
+    day = datetime.date(2026, 9, 1)
+    assert services.holding_on(shareholder=giver, on=day) == 3
+    assert services.holding_on(shareholder=taker, on=day) == 3
+    assert Transaction.objects.count() == booked_before  # the capital does not change
+    for refused_to, quantity, field in ((outsider, 1, "transferee"), (taker, 4, "quantity"),
+                                        (giver, 1, "transferee")):  # fmt: skip
+        with pytest.raises(DomainError) as refused:
+            services.shares_transfer(
+                transferor=giver, transferee=refused_to, share_class=share_class(),
+                quantity=quantity, on=day, actor=None,
+            )  # fmt: skip
+        assert refused.value.field == field
+    assert ShareMovement.objects.filter(kind__startswith="transfer").count() == 2
+
+
+def test_statutes_may_allow_transfers_to_newcomers(in_be: Entity) -> None:
+    Statutes.objects.update_or_create(pk=1, defaults={"transfers_to_shareholders_only": False})
+    giver, newcomer = shareholder(shares=2), shareholder(shares=0)
+    out = io.StringIO()
+
+    call_command("transfer_shares", "--entity", "be", "--from", str(giver.pk), "--to",
+                 str(newcomer.pk), "--class", "a", "--quantity", "1", stdout=out)  # fmt: skip
+
+    assert services.holding_on(shareholder=newcomer, on=datetime.date.max) == 1
+    assert "transferred" in out.getvalue()
