@@ -83,7 +83,8 @@ class BallotForm(forms.Form):
                 label=f"{resolution.position}. {resolution.title}",
                 choices=Choice.choices,
                 widget=forms.RadioSelect,
-                help_text=resolution.get_majority_display(),
+                # The text voted on, then the majority it needs.
+                help_text=f"{resolution.text}\n{resolution.get_majority_display()}",
             )
         for election, candidacies in elections:
             self.fields[f"election_{election.pk}"] = forms.MultipleChoiceField(

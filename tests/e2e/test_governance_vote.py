@@ -103,9 +103,12 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
             page.get_by_role("group", name="1. Annual accounts").get_by_label("for").focus()
             page.keyboard.press("Space")
             page.get_by_role("group", name="2. Statutes").get_by_label("against").check()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "governance-vote.png"), full_page=True)
             page.get_by_role("button", name="Cast my vote").click()
 
             expect(page.locator(".messages")).to_contain_text("Your vote is cast")
+            page.screenshot(path=str(ARTIFACTS / "governance-receipts.png"), full_page=True)
             code = page.locator(".receipt-code").first.inner_text().strip()
             assert len(code) == 19
 
@@ -126,8 +129,7 @@ def test_a_shareholder_votes_keeps_the_receipt_and_finds_it_after_the_close(
             expect(row).to_have_count(1)
             expect(row.locator("td").nth(1)).to_have_text("for")
             expect(row.locator("td").nth(2)).to_have_text("against")
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "governance-receipt.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "governance-published.png"), full_page=True)
             phone.close()
 
         with schema_context("be"):
