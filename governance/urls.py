@@ -20,6 +20,11 @@ urlpatterns = [
         name="receipts-published",
     ),
     path("governance/assemblies/<int:pk>/minutes/", views.minutes, name="minutes"),
+    path(
+        "governance/assemblies/<int:pk>/documents/<int:document_pk>/",
+        views.assembly_document,
+        name="document",
+    ),
     path("governance/assemblies/<int:pk>/proxy/", views.proxy_give, name="proxy-give"),
     path("governance/assemblies/<int:pk>/proxy/revoke/", views.proxy_revoke, name="proxy-revoke"),
     path("governance/assemblies/<int:pk>/turnout/", views.turnout, name="turnout"),

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -429,6 +429,14 @@ def receipts_published(request: HttpRequest, pk: int) -> HttpResponse:
             "code": code,
         },
     )
+
+
+@login_required
+def assembly_document(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    """A document of the assembly's file (the same people as the assembly's page)."""
+    assembly = _assembly(request, pk)
+    document = get_object_or_404(assembly.documents, pk=document_pk)
+    return FileResponse(document.file.open("rb"), as_attachment=False)
 
 
 @login_required

@@ -8,12 +8,14 @@ import re
 from typing import cast
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from governance import services
 from governance.models import (
     Assembly,
+    AssemblyDocument,
     Candidacy,
     Participation,
     Proxy,
@@ -289,3 +291,21 @@ def test_redemption_in_the_portal_follows_the_statutes_window(
     done = be_client.post("/governance/shares/redeem/", form)
     assert done.status_code == 302
     assert ShareMovement.objects.get(kind="redemption").quantity == -1
+
+
+def test_assembly_documents_are_served_to_who_sees_the_assembly(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    holder = shareholder()
+    meeting = assembly(convene=False)
+    document = AssemblyDocument(assembly=meeting, title="Annual report")
+    document.file.save("annual-report.txt", ContentFile(b"Accounts 2025"), save=True)
+    log_in(be_client, _user(holder))
+    url = f"/governance/assemblies/{meeting.pk}/documents/{document.pk}/"
+
+    assert be_client.get(url).status_code == 404  # a draft is the organisers'
+    services.assembly_convene(assembly=meeting, actor=None)
+    assert url in be_client.get(f"/governance/assemblies/{meeting.pk}/").content.decode()
+    response = be_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"Accounts 2025"  # type: ignore[attr-defined]
