@@ -1074,7 +1074,10 @@ def candidacy_submit(
 ) -> Candidacy:
     """A shareholder stands for the board with a project statement, before the call closes."""
     today = entity_today(current_entity())
-    if today > election.candidacies_close_on:
+    started = Assembly.objects.filter(
+        pk=election.assembly_id, state__in=[Assembly.State.OPEN, Assembly.State.CLOSED]
+    ).exists()
+    if today > election.candidacies_close_on or started:
         raise DomainError(_("The call for candidates is closed."), field="election")
     if not statement.strip():
         raise DomainError(_("Write your project statement."), field="statement")

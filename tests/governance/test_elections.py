@@ -139,6 +139,11 @@ def test_only_shareholders_stand_and_only_once_before_the_call_closes(in_be: Ent
             election=election, shareholder=shareholder(shares=0), statement="Me", actor=None
         )
     assert outsider.value.code == "not_holder"
+    services.assembly_open(assembly=meeting, actor=None)
+    with pytest.raises(DomainError):  # the vote has started
+        services.candidacy_submit(
+            election=election, shareholder=shareholder(), statement="Now", actor=None
+        )
     Election.objects.filter(pk=election.pk).update(candidacies_close_on=today() - DAY)
     election.refresh_from_db()
     with pytest.raises(DomainError):
