@@ -36,7 +36,7 @@ from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -302,24 +302,32 @@ class PayoutsRunResult:
 
 
 def _client_exposure(client_ids: set[int]) -> dict[int, Decimal]:
-    """Open advances per client, from the ledger (entries referenced by invoice)."""
+    """Open advances per client, from the ledger: the ``fund_advances`` entries of the
+    invoices the fund paid out (only those carry an advance), read by their reference."""
     if not client_ids:
         return {}
     from smart_coop.ledger.models import Entry
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT i.client_id, COALESCE(SUM(e.amount), 0)
-            FROM {Entry._meta.db_table} e
-            JOIN {Account._meta.db_table} a ON a.id = e.account_id
-            JOIN {Invoice._meta.db_table} i ON e.reference = 'invoice:' || i.id
-            WHERE a.code = 'fund_advances' AND i.client_id = ANY(%s)
-            GROUP BY i.client_id
-            """,  # noqa: S608 - table names from the models, values as parameters
-            [list(client_ids)],
+    clients = dict(
+        Payout.objects.filter(client_id__in=client_ids, state=Payout.State.PAID).values_list(
+            "invoice_id", "client_id"
         )
-        return dict(cursor.fetchall())
+    )
+    if not clients:
+        return {}
+    rows = (
+        Entry.objects.filter(
+            account__code="fund_advances",
+            reference__in=[_reference(invoice_id) for invoice_id in clients],
+        )
+        .values("reference")
+        .annotate(total=Sum("amount"))
+    )
+    exposure: dict[int, Decimal] = {}
+    for row in rows:
+        client_id = clients[int(row["reference"].removeprefix("invoice:"))]
+        exposure[client_id] = exposure.get(client_id, ZERO) + row["total"]
+    return exposure
 
 
 def _slow_down() -> None:
@@ -375,10 +383,17 @@ class _Run:
         return due.order_by("due_on", "pk")
 
 
+def _claims(invoice_ids: list[int]) -> dict[int, Invoice]:
+    """The invoices with what ``open_claim`` reads (not their snapshots)."""
+    return Invoice.objects.only(
+        "number", "state", "currency", "net_total", "gross_total", "amount_paid", "amount_credited"
+    ).in_bulk(invoice_ids)
+
+
 def _hold_or_cancel(run: _Run, payouts: list[Payout]) -> list[Payout]:
     """Cancel the payouts of credited invoices, hold those above their client's exposure
     limit (not approved) for an advisor; return the others, to pay."""
-    invoices = Invoice.objects.in_bulk([payout.invoice_id for payout in payouts])
+    invoices = _claims([payout.invoice_id for payout in payouts])
     exposure = _client_exposure({payout.client_id for payout in payouts})
     limit = run.policy.client_exposure_limit
     to_pay: list[Payout] = []
@@ -432,7 +447,7 @@ def _book(run: _Run, paying: list[tuple[Payout, Payslip]]) -> None:
     add them to the day's batch."""
     currency = run.entity.currency
     # Locked by the payslips' computation: what the clients owe is final in this transaction.
-    invoices = Invoice.objects.in_bulk([payout.invoice_id for payout, _slip in paying])
+    invoices = _claims([payout.invoice_id for payout, _slip in paying])
     accounts = accounts_get(
         [
             "social_payable",
@@ -466,23 +481,47 @@ def _book(run: _Run, paying: list[tuple[Payout, Payslip]]) -> None:
     now = timezone.now()
     total = ZERO
     for payout, payslip in paying:
-        amount = payslip.net + payslip.expenses
-        total += amount
-        updated = Payout.objects.filter(pk=payout.pk, state=Payout.State.SCHEDULED).update(
-            state=Payout.State.PAID,
-            payslip=payslip,
-            paid_amount=amount,
-            paid_at=now,
-            batch=batch,
-            advance=payout.advance,
-            updated_at=now,
-        )
-        if updated != 1:  # impossible under the row lock: never book a payout twice
-            raise RuntimeError(f"payout {payout.pk} changed under its lock")
-        run.result.paid.append(payout.contract_id)
+        payout.state = Payout.State.PAID
+        payout.payslip = payslip
+        payout.paid_amount = payslip.net + payslip.expenses
+        payout.paid_at = now
+        payout.batch = batch
+        payout.updated_at = now
+        total += payout.paid_amount
+    _mark_paid([payout for payout, _slip in paying], now=now, batch=batch)
+    run.result.paid += [payout.contract_id for payout, _slip in paying]
     batch.total += total
     batch.transfers += len(paying)
     batch.save(update_fields=["total", "transfers", "updated_at"])
+
+
+def _mark_paid(payouts: list[Payout], *, now: datetime.datetime, batch: PayoutBatch) -> None:
+    """One conditional UPDATE: only rows still scheduled become paid (the row locks make it
+    all of them; anything else is refused, so that nothing is booked twice)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Payout._meta.db_table} AS p
+            SET state = %s, payslip_id = v.payslip_id, paid_amount = v.amount, advance = v.advance,
+                paid_at = %s, batch_id = %s, updated_at = %s
+            FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS payslip_id,
+                         unnest(%s::numeric[]) AS amount, unnest(%s::numeric[]) AS advance) AS v
+            WHERE p.id = v.id AND p.state = %s
+            """,  # noqa: S608 - the table name from the model, values as parameters
+            [
+                Payout.State.PAID,
+                now,
+                batch.pk,
+                now,
+                [payout.pk for payout in payouts],
+                [payout.payslip_id for payout in payouts],
+                [payout.paid_amount for payout in payouts],
+                [payout.advance for payout in payouts],
+                Payout.State.SCHEDULED,
+            ],
+        )
+        if cursor.rowcount != len(payouts):
+            raise RuntimeError("payouts changed under their lock")
 
 
 def _chunk_pay(run: _Run, *, size: int) -> int:
@@ -512,7 +551,7 @@ def payouts_run(
     *,
     as_of: datetime.date | None = None,
     actor: User | None = None,
-    chunk: int = 100,
+    chunk: int = 500,
     only: set[int] | None = None,
 ) -> PayoutsRunResult:
     """Pay every due payout of the current entity, oldest first: the payout job.

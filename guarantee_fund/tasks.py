@@ -8,7 +8,7 @@ from celery import shared_task
 
 
 @shared_task(name="guarantee_fund.payouts_run", acks_late=True, reject_on_worker_lost=True)
-def payouts_run_task(*, as_of: str | None = None, chunk: int = 100) -> dict[str, list[int]]:
+def payouts_run_task(*, as_of: str | None = None, chunk: int = 500) -> dict[str, list[int]]:
     """Pay the entity's due payouts (hourly, per entity, from beat).
 
     ``acks_late`` + ``reject_on_worker_lost``: a worker killed in the middle leaves the message
