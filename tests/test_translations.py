@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 from django.utils import translation
 from django_tenants.utils import schema_context
@@ -100,3 +102,36 @@ def test_the_member_dashboard_is_rendered_in_dutch(be: Entity, be_client: HttpCl
     body = page.content.decode()
     assert '<h2 id="next-title">Wat u nu moet doen</h2>' in body
     assert '<h2 id="insurance-title">Verzekeringsdekking</h2>' in body
+
+
+def _po_entries(path: Path) -> Iterator[tuple[str, list[str], bool]]:
+    """(msgid, msgstrs, fuzzy) of each entry of a .po file but the header."""
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line for line in block.splitlines() if line and not line.startswith("#~")]
+        fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
+        fields: dict[str, list[str]] = {}
+        current = ""
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            if line.startswith("msg"):
+                current, _, value = line.partition(" ")
+                fields.setdefault(current, []).append(value.strip('"'))
+            elif line.startswith('"'):
+                fields[current][-1] += line.strip('"')
+        msgid = "".join(fields.get("msgid", []))
+        if not msgid:
+            continue
+        msgstrs = [
+            text for key, texts in fields.items() if key.startswith("msgstr") for text in texts
+        ]
+        yield msgid, msgstrs, fuzzy
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_every_message_is_translated(language: str) -> None:
+    path = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+    missing = [msgid for msgid, msgstrs, fuzzy in _po_entries(path) if fuzzy or not all(msgstrs)]
+    assert missing == []
+    # The compiled catalogue is committed beside it.
+    assert path.with_suffix(".mo").stat().st_size > 0
