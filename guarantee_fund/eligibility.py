@@ -39,7 +39,11 @@ class Eligibility:
 
 
 def member_language(member: Member, entity: Entity) -> str:
-    return member.languages[0] if member.languages else entity.default_language
+    """The language the member reads the platform in (as payslips do): their user's, else
+    the first they speak, else the entity's default."""
+    return member.user.language or (
+        member.languages[0] if member.languages else entity.default_language
+    )
 
 
 def approved_before_work(contract: Contract, entity: Entity) -> bool:

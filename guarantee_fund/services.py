@@ -36,7 +36,7 @@ from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -228,7 +228,7 @@ def payouts_schedule_missing(*, limit: int = 1000) -> list[Payout]:
     invoices = list(
         Invoice.objects.filter(kind=Invoice.Kind.INVOICE, contract__isnull=False, payout=None)
         .exclude(state=Invoice.State.DRAFT)
-        .select_related("contract__client", "contract__member")
+        .select_related("contract__client", "contract__member__user")
         .order_by("pk")[:limit]
     )
     if not invoices:
@@ -303,31 +303,25 @@ class PayoutsRunResult:
 
 def _client_exposure(client_ids: set[int]) -> dict[int, Decimal]:
     """Open advances per client, from the ledger: the ``fund_advances`` entries of the
-    invoices the fund paid out (only those carry an advance), read by their reference."""
+    invoices the fund paid out (only those carry an advance), by their reference, in one
+    query."""
     if not client_ids:
         return {}
     from smart_coop.ledger.models import Entry
 
-    clients = dict(
-        Payout.objects.filter(client_id__in=client_ids, state=Payout.State.PAID).values_list(
-            "invoice_id", "client_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT p.client_id, SUM(e.amount)
+            FROM {Payout._meta.db_table} p
+            JOIN {Entry._meta.db_table} e ON e.reference = 'invoice:' || p.invoice_id
+            JOIN {Account._meta.db_table} a ON a.id = e.account_id AND a.code = 'fund_advances'
+            WHERE p.client_id = ANY(%s) AND p.state = %s
+            GROUP BY p.client_id
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [list(client_ids), Payout.State.PAID],
         )
-    )
-    if not clients:
-        return {}
-    rows = (
-        Entry.objects.filter(
-            account__code="fund_advances",
-            reference__in=[_reference(invoice_id) for invoice_id in clients],
-        )
-        .values("reference")
-        .annotate(total=Sum("amount"))
-    )
-    exposure: dict[int, Decimal] = {}
-    for row in rows:
-        client_id = clients[int(row["reference"].removeprefix("invoice:"))]
-        exposure[client_id] = exposure.get(client_id, ZERO) + row["total"]
-    return exposure
+        return dict(cursor.fetchall())
 
 
 def _slow_down() -> None:
@@ -629,21 +623,30 @@ def batch_render(*, batch: PayoutBatch) -> PayoutBatch:
         batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
         paid = list(
             batch.payouts.filter(state=Payout.State.PAID)
-            .select_related("member__user", "contract")
             .order_by("pk")
+            .values_list(
+                "member__user__first_name",
+                "member__user__last_name",
+                "member__user__email",
+                "member__iban",
+                "member__bic",
+                "paid_amount",
+                "contract_id",
+                "contract__title",
+            )
         )
         if entity.currency == "EUR":
             transfers = [
                 Transfer(
-                    name=payout.member.user.get_full_name() or payout.member.user.email,
-                    iban=payout.member.iban,
-                    bic=payout.member.bic,
-                    amount=payout.paid_amount or ZERO,
-                    end_to_end_id=f"PAYOUT-{payout.contract_id}",
-                    remittance=_("Salary, contract %(title)s") % {"title": payout.contract.title},
+                    name=f"{first} {last}".strip() or email,
+                    iban=iban,
+                    bic=bic,
+                    amount=amount,
+                    end_to_end_id=f"PAYOUT-{contract_id}",
+                    remittance=_("Salary, contract %(title)s") % {"title": title},
                 )
-                for payout in paid
-                if (payout.paid_amount or ZERO) > ZERO
+                for first, last, email, iban, bic, amount, contract_id, title in paid
+                if amount and amount > ZERO
             ]
             if transfers:
                 message_id = (

@@ -35,7 +35,7 @@ from smart_coop.errors import DomainError
 from smart_coop.ledger.models import Transaction
 from smart_coop.ledger.selectors import balance_by_code
 from smart_coop.tenancy.models import Entity
-from tests.factories import ClientFactory, ContractFactory, UserFactory
+from tests.factories import ClientFactory, ContractFactory, MemberFactory, UserFactory
 from tests.guarantee_fund.conftest import accountant, books_balanced, entries, payout_of
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -143,7 +143,8 @@ def test_work_approved_after_it_started_is_not_guaranteed_and_the_member_reads_w
     in_be: Entity, inv_advisor: Callable[[], User]
 ) -> None:
     started = entity_today(in_be) - ONE_DAY
-    contract = ContractFactory(first_day=started)
+    member = MemberFactory(user=UserFactory(language="en"))
+    contract = ContractFactory(first_day=started, member=member)
     member_services.contract_submit(contract=contract, actor=inv_advisor(), late_reason="phone")
     contract = member_services.contract_approve(
         contract=contract, actor=inv_advisor(), late_reason="declared by phone"
@@ -162,6 +163,17 @@ def test_work_approved_after_it_started_is_not_guaranteed_and_the_member_reads_w
         "Your salary is paid once the client has paid the invoice."
     )
     assert list(payouts_of(member=contract.member)) == [payout]
+    # A member reading French reads it in French.
+    member_fr = MemberFactory(user=UserFactory(language="fr"))
+    contract = ContractFactory(first_day=started, member=member_fr)
+    member_services.contract_submit(contract=contract, actor=inv_advisor(), late_reason="phone")
+    contract = member_services.contract_approve(
+        contract=contract, actor=inv_advisor(), late_reason="declared by phone"
+    )
+    invoice_fr = invoicing.invoice_issue(contract=contract, actor=inv_advisor())
+    assert payout_of(invoice_fr).not_guaranteed_reason.startswith(
+        f"Le contrat a été approuvé le jour de son premier jour de travail ({started.isoformat()})"
+    )
     # Never paid by the fund, however late the job runs.
     assert payouts_run(as_of=payout.due_on + datetime.timedelta(days=30)).paid == []
     assert payout_of(invoice).state == Payout.State.NOT_GUARANTEED
@@ -175,7 +187,9 @@ def test_a_blocked_client_and_the_entitys_own_rules_are_each_a_reason(
     policy.require_confirmed_order = True
     policy.save()
     client = ClientFactory(country="US", name="Acme Inc")
-    contract = inv_approved_contract(client=client)
+    contract = inv_approved_contract(
+        client=client, member=MemberFactory(user=UserFactory(language="en"))
+    )
     member_services.client_status_set(
         client=client, status=Client.Status.BLOCKED, actor=inv_advisor(), reason="unpaid"
     )
@@ -490,7 +504,7 @@ def test_a_member_paid_monthly_is_not_paid_per_invoice_and_reads_why(
 ) -> None:
     from payroll.smoothing import permanent_contract_agree
 
-    contract = inv_approved_contract()
+    contract = inv_approved_contract(member=MemberFactory(user=UserFactory(language="en")))
     advisor = inv_advisor()
     permanent_contract_agree(
         member=contract.member,
