@@ -339,6 +339,9 @@ def test_convocations_go_to_every_voter_in_their_language(
     languages = dict(Convocation.objects.values_list("voter__shareholder__email", "language"))
     assert sorted(languages.values()) == sorted(["fr", "nl", in_be.default_language])
     assert sorted(m.to[0] for m in mail.outbox) == sorted(languages)
+    subjects = {languages[m.to[0]]: m.subject for m in mail.outbox}
+    assert subjects["nl"].startswith("Oproeping: Ordinary general assembly")
+    assert subjects["fr"].startswith("Convocation : Ordinary general assembly")
 
 
 def test_the_ballot_table_has_no_column_or_index_that_links_to_a_voter(db: None) -> None:
