@@ -200,6 +200,8 @@ def test_the_projection_and_the_advisor_alerted_once_per_episode(
     mailoutbox: list[object],
     django_capture_on_commit_callbacks: Callable[..., object],
 ) -> None:
+    advisor.language = "en"
+    advisor.save(update_fields=["language"])
     member = MemberFactory(advisor=advisor)
     issued(ContractFactory(member=member, price=Decimal("10000.00")), inv_approve, advisor)
     pending = inv_approve(ContractFactory(member=member, first_day=entity_today(in_be) + 40 * DAY))
