@@ -293,27 +293,33 @@ class AssemblyAdmin(admin.ModelAdmin):
             gettext("Turnout"),
         )  # fmt: skip
 
+    # Without ``permissions`` an action is offered to anyone who may read the list (advisors,
+    # accountants): convening, opening and closing are the organisers'.
+    def has_organise_permission(self, request: HttpRequest) -> bool:
+        return _actor(request).has_perm("governance.organise_assembly")
+
     @admin.action(
-        description=_("Convene (checks the notice, freezes the roll, sends convocations)")
+        description=_("Convene (checks the notice, freezes the roll, sends convocations)"),
+        permissions=["organise"],
     )
     def convene(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
               lambda a: services.assembly_convene(assembly=a, actor=_actor(request)),
               gettext("Convened"))  # fmt: skip
 
-    @admin.action(description=_("Open the vote"))
+    @admin.action(description=_("Open the vote"), permissions=["organise"])
     def open_vote(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
               lambda a: services.assembly_open(assembly=a, actor=_actor(request)),
               gettext("Vote opened"))  # fmt: skip
 
-    @admin.action(description=_("Close the vote and publish the results"))
+    @admin.action(description=_("Close the vote and publish the results"), permissions=["organise"])
     def close_vote(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
               lambda a: services.assembly_close(assembly=a, actor=_actor(request)),
               gettext("Vote closed"))  # fmt: skip
 
-    @admin.action(description=_("Send the missing convocations"))
+    @admin.action(description=_("Send the missing convocations"), permissions=["organise"])
     def send_convocations(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         from governance.tasks import convocations_send_task
 

@@ -49,6 +49,7 @@ class Statutes(models.Model):
         _("voting rule"), max_length=12, choices=VotingRule, default=VotingRule.ONE_MEMBER_ONE_VOTE
     )
     vote_cap_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("cap on one voter's votes (% of the votes on the roll)"),
         max_digits=5,
         decimal_places=2,
@@ -388,6 +389,7 @@ class Resolution(models.Model):
         _("majority"), max_length=16, choices=Majority, default=Majority.SIMPLE
     )
     quorum_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("quorum (% of the votes on the roll)"),
         max_digits=5,
         decimal_places=2,

@@ -529,6 +529,15 @@ def assembly_convene(
             field="starts_at",
             code="notice",
         )
+    # The roll is the register at the end of the record date: that day must be over, or a
+    # purchase paid later that day (or after it, up to the record date) would be left out.
+    if locked.record_date >= today:
+        raise DomainError(
+            _("The roll is frozen at the end of the record date: convene after %(day)s.")
+            % {"day": locked.record_date.isoformat()},
+            field="record_date",
+            code="record_date",
+        )
     if not locked.resolutions.exists():
         raise DomainError(_("Put at least one resolution on the agenda."), field="resolutions")
     shares = dict(
@@ -849,9 +858,8 @@ def _ballot_change(
             code="voted",
         )
     hashed = secret_hash(receipt.secret)
-    ballots = Ballot.objects.filter(
-        resolution__assembly=assembly, receipt=receipt.code.strip().upper(), secret_hash=hashed
-    )
+    code = receipt.code.strip().upper()
+    ballots = Ballot.objects.filter(resolution__assembly=assembly, receipt=code, secret_hash=hashed)
     if not ballots.exists():
         raise DomainError(
             _("This receipt does not match a vote of this assembly."),
@@ -862,11 +870,11 @@ def _ballot_change(
         ballot.choice = choices[ballot.resolution_id]
         ballot.save(update_fields=["choice"])
     for ballot_row in ElectionBallot.objects.filter(
-        election_id__in=list(elections), receipt=receipt.code, secret_hash=hashed
+        election_id__in=list(elections), receipt=code, secret_hash=hashed
     ):
         ballot_row.approvals = sorted(set(approvals.get(ballot_row.election_id, ())))
         ballot_row.save(update_fields=["approvals"])
-    return Receipt(code=receipt.code, secret=receipt.secret, changed=True)
+    return Receipt(code=code, secret=receipt.secret, changed=True)
 
 
 # --- the close: tally, results, publication -----------------------------------------------

@@ -1,0 +1,122 @@
+"""Defects found in review, each pinned by the test that showed it."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from django.test import Client as HttpClient
+
+from governance import services
+from governance.models import Assembly, Ballot, ElectionBallot
+from smart_coop.accounts.models import User
+from smart_coop.accounts.roles import Role
+from smart_coop.errors import DomainError
+from smart_coop.tenancy.models import Entity
+from tests.factories import PASSWORD, UserFactory
+from tests.governance.helpers import DAY, assembly, choices, shareholder, today
+
+
+def staff(http: HttpClient, role: Role) -> HttpClient:
+    user = cast(User, UserFactory(role=role))
+    response = http.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return http
+
+
+@pytest.mark.parametrize("role", [Role.ADVISOR, Role.ACCOUNTANT])
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("convene", Assembly.State.DRAFT, False, False),
+        ("open_vote", Assembly.State.CONVENED, True, False),
+        ("close_vote", Assembly.State.OPEN, True, True),
+    ],
+)
+def test_only_organisers_convene_open_or_close_in_the_admin(
+    in_be: Entity, be_client: HttpClient, role: Role, case: tuple[str, str, bool, bool]
+) -> None:
+    action, state, convened, opened = case
+    shareholder()
+    meeting = assembly(convene=convened, open_vote=opened)
+    http = staff(be_client, role)
+
+    http.post("/admin/governance/assembly/", {"action": action, "_selected_action": [meeting.pk]})
+
+    meeting.refresh_from_db()
+    assert meeting.state == state
+    assert meeting.receipts_digest == ""
+
+
+@pytest.mark.parametrize("role", [Role.ADVISOR, Role.ACCOUNTANT])
+def test_the_organisers_actions_are_not_offered_to_others(
+    in_be: Entity, be_client: HttpClient, role: Role
+) -> None:
+    assembly()
+    http = staff(be_client, role)
+
+    page = http.get("/admin/governance/assembly/")
+
+    assert page.status_code == 200
+    form = page.context["action_form"]  # None: no action at all
+    offered = {name for name, _label in form.fields["action"].choices} if form else set()
+    assert offered & {
+        "convene", "open_vote", "close_vote", "send_convocations"
+    } == set()  # fmt: skip
+
+
+def test_the_organiser_is_offered_the_actions(in_be: Entity, be_client: HttpClient) -> None:
+    assembly()
+    page = staff(be_client, Role.ENTITY_ADMIN).get("/admin/governance/assembly/")
+
+    offered = {name for name, _label in page.context["action_form"].fields["action"].choices}
+    assert {"convene", "open_vote", "close_vote", "send_convocations"} <= offered
+
+
+def test_the_roll_is_not_frozen_before_the_record_date_has_passed(in_be: Entity) -> None:
+    shareholder()
+    for record_date in (today(), today() + 5 * DAY):
+        meeting = assembly(record_date=record_date, convene=False)
+
+        with pytest.raises(DomainError) as refused:
+            services.assembly_convene(assembly=meeting, actor=None)
+
+        assert refused.value.field == "record_date"
+        meeting.refresh_from_db()
+        assert (meeting.state, meeting.roll.count()) == (Assembly.State.DRAFT, 0)
+
+
+def test_a_vote_change_with_a_receipt_typed_in_lower_case_changes_the_election_too(
+    in_be: Entity,
+) -> None:
+    voter = shareholder()
+    candidates = [shareholder() for _ in range(2)]
+    meeting = assembly(open_vote=False)
+    election = services.election_create(
+        assembly=meeting, title="Board", seats=1, candidacies_close_on=today(), actor=None
+    )
+    first, second = (
+        services.candidacy_review(
+            candidacy=services.candidacy_submit(
+                election=election, shareholder=c, statement="Me", actor=None
+            ),
+            eligible=True,
+            reason="",
+            actor=cast(User, UserFactory()),
+        )
+        for c in candidates
+    )
+    meeting = services.assembly_open(assembly=meeting, actor=None)
+    receipt = services.ballot_cast(
+        assembly=meeting, voter=voter, choices=choices(meeting, "for"),
+        approvals={election.pk: [first.pk]}, actor=None,
+    )  # fmt: skip
+
+    typed = services.Receipt(code=f" {receipt.code.lower()} ", secret=receipt.secret.lower())
+    services.ballot_cast(
+        assembly=meeting, voter=voter, choices=choices(meeting, "against"),
+        approvals={election.pk: [second.pk]}, receipt=typed, actor=None,
+    )  # fmt: skip
+
+    assert set(Ballot.objects.values_list("choice", flat=True)) == {"against"}
+    assert list(ElectionBallot.objects.values_list("approvals", flat=True)) == [[second.pk]]
