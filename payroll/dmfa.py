@@ -298,7 +298,10 @@ def _time_worked(
     if payslip.kind == Payslip.Kind.FIXED_TERM and payslip.invoice is not None:
         contract_id = payslip.invoice.contract_id
         return worked.get(contract_id, (ZERO, ZERO)) if contract_id is not None else (ZERO, ZERO)
+    # A monthly payslip without salary (expenses left after the contract ended) pays no time.
     if payslip.kind == Payslip.Kind.MONTHLY and payslip.permanent_contract is not None:
+        if not payslip.gross:
+            return ZERO, ZERO
         hours = payslip.permanent_contract.hours_per_month
         return (hours / HOURS_PER_DAY).quantize(Decimal("0.01")), hours
     return ZERO, ZERO

@@ -48,7 +48,9 @@ class SepaForm(forms.Form):
 class CorrectionForm(forms.Form):
     gross = forms.DecimalField(
         label=_("Gross difference"),
-        max_digits=14,
+        # Fewer digits than the payslip's columns (14): the budget, gross + employer
+        # contributions on up to 108 % of it, must still fit in them.
+        max_digits=12,
         decimal_places=2,
         help_text=_(
             "What the gross salary should change by: negative takes pay back. Contributions "

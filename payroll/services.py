@@ -393,14 +393,40 @@ def _fixed_term(
     return new
 
 
+def _ended_with_expenses_left(run: SalaryRun) -> list[PermanentContract]:
+    """The latest ended contract of each member not covered in the run's month whose invoices
+    of a permanent contract's month were issued after its last payslip (their expenses are
+    still due), unless it has a payslip in this run already."""
+    members = (
+        _issued_invoices_until(next_month(run.period))
+        .filter(_under_permanent_contract())
+        .exclude(Exists(ReimbursedInvoice.objects.filter(invoice=OuterRef("pk"))))
+        .exclude(member_id__in=permanent_contracts_in(run.period).values("member_id"))
+        .values("member_id")
+    )
+    ended = PermanentContract.objects.filter(
+        member_id__in=members, last_month__lt=run.period
+    ).order_by("member_id", "-last_month")
+    latest = list(ended.distinct("member_id"))
+    holding = set(
+        Payslip.objects.filter(
+            run=run, kind=Payslip.Kind.MONTHLY, permanent_contract__in=latest
+        ).values_list("permanent_contract_id", flat=True)
+    )
+    return [contract for contract in latest if contract.pk not in holding]
+
+
 def _monthly(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
-    """One payslip per permanent contract covering the month that has none in this run."""
+    """One payslip per permanent contract covering the month that has none in this run; and,
+    for a member whose contract ended before the month, one without salary reimbursing the
+    expenses of the invoices of its months issued since its last payslip."""
     month_end = next_month(run.period) - datetime.timedelta(days=1)
     contracts = list(
         permanent_contracts_in(run.period).exclude(
             Exists(Payslip.objects.filter(permanent_contract=OuterRef("pk"), run=run))
         )
     )
+    contracts += _ended_with_expenses_left(run)
     if not contracts:
         return []
     # Invoices of their months not taken up yet: their expenses are reimbursed now.
@@ -420,9 +446,11 @@ def _monthly(run: SalaryRun, parameters: _Parameters) -> list[_NewPayslip]:
     for contract in contracts:
         params = parameters.on(contract.category, month_end)
         reimbursed = tuple(per_member[contract.member_id])
+        # A contract that ended before the month pays no salary, only the expenses left.
+        covers = contract.last_month is None or contract.last_month >= run.period
         salary = salary_from_gross(
             currency=contract.currency,
-            gross=contract.monthly_gross,
+            gross=contract.monthly_gross if covers else ZERO,
             expenses=sum((expenses for _pk, expenses in reimbursed), ZERO),
             parameters=params,
         )

@@ -153,7 +153,7 @@ def budget_projection(
 ) -> Projection:
     """The budget account's balance now and at the end of each of the next ``months`` months
     (the current one first): plus the budgets of contracts declared but not invoiced, less
-    each month's salary cost not yet booked."""
+    each month's salary cost not yet booked (a past month's in the current month)."""
     today = today or _today()
     start = today.replace(day=1)
     horizon = [start]
@@ -161,19 +161,25 @@ def budget_projection(
         horizon.append(next_month(horizon[-1]))
     end = next_month(horizon[-1])
     entity = current_entity()
-    contracts = list(
-        PermanentContract.objects.filter(member=member, first_month__lt=end).filter(
-            Q(last_month__isnull=True) | Q(last_month__gte=start)
-        )
-    )
+    # Also the contracts ended before this month: a past month's salary whose run is not
+    # approved yet is not out of the balance, and leaves it this month.
+    contracts = list(PermanentContract.objects.filter(member=member, first_month__lt=end))
+    booked = {contract.pk: _booked_months(contract) for contract in contracts}
+    overdue = ZERO
+    for contract in contracts:
+        past = contract.first_month
+        while past < start and _covers(contract, past):
+            if past not in booked[contract.pk]:
+                overdue += monthly_cost(contract=contract, month=past)
+            past = next_month(past)
     inflows = _pipeline(member, start, end)
     balance = budget_available(member=member)
     running = balance
     projected = []
     for month in horizon:
-        outflow = ZERO
+        outflow = overdue if month == start else ZERO
         for contract in contracts:
-            if _covers(contract, month) and month not in _booked_months(contract):
+            if _covers(contract, month) and month not in booked[contract.pk]:
                 outflow += monthly_cost(contract=contract, month=month)
         running = running + inflows[month] - outflow
         projected.append(ProjectedMonth(month, inflows[month], outflow, running))

@@ -11,6 +11,7 @@ from payroll.models import PermanentContract
 from payroll.smoothing import Projection, budget_projection, smoothing_check
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
+from smart_coop.money import MINOR_UNITS
 from smart_coop.tenancy.current import current_entity
 from smart_coop.tenancy.models import Entity
 
@@ -61,6 +62,8 @@ def _alert(
             "entity": entity,
             "member_name": member.user.get_full_name() or member.user.email,
             "gross": contract.monthly_gross,
+            # floatformat's argument: the currency's decimals (whole forints).
+            "digits": str(MINOR_UNITS.get(contract.currency, 2)),
             "currency": contract.currency,
             "balance": projection.balance,
             "months": projection.months,

@@ -43,7 +43,8 @@ def _digits(currency: str) -> str:
 
 
 def _year(value: str | None, default: int) -> int:
-    if value is not None and value.isdigit() and 1900 <= int(value) <= 2999:
+    # isdigit() also accepts "²", which int() refuses: only ASCII digits make a year.
+    if value is not None and value.isascii() and value.isdigit() and 1900 <= int(value) <= 2999:
         return int(value)
     return default
 

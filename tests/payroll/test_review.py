@@ -1,0 +1,174 @@
+"""Defects found in review: each test failed before its fix."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from django.test import Client as HttpClient
+
+from invoicing import services as invoicing_services
+from invoicing.models import Invoice
+from members.models import Contract, Expense
+from members.services import entity_today
+from payroll import dmfa
+from payroll.forms_admin import CorrectionForm
+from payroll.models import Payslip, PermanentContract, ReimbursedInvoice
+from payroll.services import salary_run_approve, salary_run_calculate, salary_run_open
+from payroll.smoothing import (
+    ProjectedMonth,
+    Projection,
+    budget_projection,
+    monthly_cost,
+    permanent_contract_agree,
+    permanent_contract_end,
+)
+from payroll.tasks import _alert
+from smart_coop.accounts.models import User
+from smart_coop.tenancy.models import Entity
+from tests.factories import PASSWORD, ContractFactory, MemberFactory
+
+DAY = datetime.timedelta(days=1)
+
+
+def month_after(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + 4 * DAY).replace(day=1)
+
+
+def month_before(month: datetime.date) -> datetime.date:
+    return (month - DAY).replace(day=1)
+
+
+@pytest.fixture
+def advisor(inv_advisor: Callable[[], User]) -> User:
+    return inv_advisor()
+
+
+def issued(contract: Contract, approve: Callable[[Contract], Contract], advisor: User) -> Invoice:
+    return invoicing_services.invoice_issue(contract=approve(contract), actor=advisor)
+
+
+@pytest.mark.parametrize("year", ["²", "١٢٣٤", "-1", "2026.5", "9" * 40])
+def test_an_odd_year_in_the_query_string_shows_the_default_year(
+    in_be: Entity, be_client: HttpClient, year: str
+) -> None:
+    member = MemberFactory()
+    response = be_client.post(
+        "/accounts/login/", {"username": member.user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+
+    response = be_client.get("/payslips/", {"year": year})
+
+    assert response.status_code == 200
+    assert f"Totals for {entity_today(in_be).year}" in response.content.decode()
+
+
+def test_expenses_of_an_invoice_issued_after_the_permanent_contract_ended_are_reimbursed(
+    in_be: Entity, advisor: User, inv_approve: Callable[[Contract], Contract]
+) -> None:
+    member = MemberFactory()
+    contract = ContractFactory(member=member)
+    Expense.objects.create(contract=contract, kind="travel", amount=Decimal("50.00"))
+    last_month = contract.last_day.replace(day=1)
+    agreement = permanent_contract_agree(
+        member=member, monthly_gross=Decimal("2500.00"), first_month=last_month, actor=advisor
+    )
+    permanent_contract_end(contract=agreement, last_month=last_month, actor=advisor)
+    # The contract's last month is paid before the invoice of its work is issued.
+    salary_run_approve(
+        run=salary_run_calculate(run=salary_run_open(period=last_month, actor=None), actor=None),
+        actor=None,
+    )
+    invoice = issued(contract, inv_approve, advisor)
+
+    run = salary_run_calculate(
+        run=salary_run_open(period=month_after(last_month), actor=None), actor=None
+    )
+
+    # The month is not paid again; the invoice's expenses are reimbursed, once.
+    payslip = run.payslips.get()
+    assert (payslip.kind, payslip.permanent_contract) == (Payslip.Kind.MONTHLY, agreement)
+    assert (payslip.gross, payslip.net, payslip.expenses) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("50.00"),
+    )
+    assert ReimbursedInvoice.objects.get(invoice=invoice).payslip == payslip
+    salary_run_calculate(run=run, actor=None)
+    assert run.payslips.count() == 1
+    assert Payslip.objects.filter(invoice=invoice).count() == 0
+    # Its quarter's social data declare no working time for it.
+    quarter = dmfa.Quarter.of(run.period)
+    rows = dmfa.dmfa_rows(entity=in_be, quarter=quarter)
+    paid_time = sum(
+        (p.permanent_contract.hours_per_month for p in Payslip.objects.filter(
+            run__period__gte=quarter.first_month, run__period__lte=quarter.last_month, gross__gt=0
+        ) if p.permanent_contract is not None),
+        Decimal(0),
+    )  # fmt: skip
+    assert sum((row.hours for row in rows), Decimal(0)) == paid_time
+
+
+def test_the_projection_counts_a_past_month_whose_salary_is_not_booked_yet(
+    in_be: Entity, advisor: User, inv_approve: Callable[[Contract], Contract]
+) -> None:
+    member = MemberFactory(advisor=advisor)
+    issued(ContractFactory(member=member, price=Decimal("10000.00")), inv_approve, advisor)
+    today = entity_today(in_be)
+    last_month = month_before(today.replace(day=1))
+    agreement = permanent_contract_agree(
+        member=member, monthly_gross=Decimal("2500.00"), first_month=last_month, actor=advisor
+    )
+    cost = monthly_cost(contract=agreement, month=today.replace(day=1))
+    assert cost == Decimal("3125.00")
+
+    # Last month's run is not approved yet: its salary still leaves the budget.
+    projection = budget_projection(member=member, today=today)
+    assert projection.months[0].outflow == 2 * cost
+
+    salary_run_approve(
+        run=salary_run_calculate(run=salary_run_open(period=last_month, actor=None), actor=None),
+        actor=None,
+    )
+    projection = budget_projection(member=member, today=today)
+    assert projection.months[0].outflow == cost
+
+
+@pytest.mark.parametrize("gross", ["999999999999.99", "-999999999999.99"])
+def test_a_correction_too_large_for_a_payslip_is_a_form_error(gross: str) -> None:
+    form = CorrectionForm(data={"gross": gross, "reason": "typo"})
+
+    assert not form.is_valid()
+    assert "gross" in form.errors
+
+
+def test_the_advisor_alert_writes_forints_in_whole_units(
+    in_be: Entity, advisor: User, mailoutbox: list[object]
+) -> None:
+    advisor.language = "en"
+    advisor.save(update_fields=["language"])
+    month = entity_today(in_be).replace(day=1)
+    contract = PermanentContract(
+        member=MemberFactory(advisor=advisor),
+        monthly_gross=Decimal("450000.00"),
+        currency="HUF",
+        first_month=month,
+    )
+    projection = Projection(
+        contract=contract,
+        currency="HUF",
+        balance=Decimal("120000.00"),
+        months=[
+            ProjectedMonth(month, Decimal("0.00"), Decimal("585000.00"), Decimal("-465000.00"))
+        ],
+    )
+
+    _alert(advisor, contract, projection, in_be)
+
+    (mail,) = mailoutbox
+    assert "pays 450000 HUF gross" in mail.body  # type: ignore[attr-defined]
+    assert "Available today: 120000 HUF." in mail.body  # type: ignore[attr-defined]
+    assert f"{month:%Y-%m}: +0 -585000 = -465000" in mail.body  # type: ignore[attr-defined]
