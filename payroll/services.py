@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guarantee_fund.models import Payout
 from invoicing.models import Invoice
 from members.models import Member
 from payroll.conversion import Salary, salary_from_gross, salary_from_invoice
@@ -158,21 +159,38 @@ def _under_permanent_contract() -> Exists:
     )
 
 
-def _issued_invoices_until(end: datetime.date) -> QuerySet[Invoice]:
+def _issued_invoices_until(
+    end: datetime.date, not_due: Sequence[str] = _NOT_DUE
+) -> QuerySet[Invoice]:
     """Issued invoices (not cancelled) of contracts whose work ended before ``end``."""
     return (
         Invoice.objects.filter(
             kind=Invoice.Kind.INVOICE, contract__isnull=False, contract__last_day__lt=end
         )
-        .exclude(state__in=_NOT_DUE)
+        .exclude(state__in=not_due)
         .annotate(last_day_month=TruncMonth("contract__last_day"))
     )
 
 
+def _left_to_the_fund() -> Q:
+    """Invoices the guarantee fund pays (a payout scheduled or awaiting an advisor), and those
+    it does not guarantee while the client has not paid them: the run leaves them out."""
+    payouts = Payout.objects.filter(invoice=OuterRef("pk"))
+    return Q(
+        Exists(payouts.filter(state__in=(Payout.State.SCHEDULED, Payout.State.AWAITING_APPROVAL)))
+    ) | (
+        Q(Exists(payouts.filter(state=Payout.State.NOT_GUARANTEED))) & ~Q(state=Invoice.State.PAID)
+    )
+
+
 def _due(run: SalaryRun, invoice_ids: Sequence[int] | None = None) -> list[_Due]:
-    invoices = _issued_invoices_until(next_month(run.period))
-    if invoice_ids is not None:
-        invoices = invoices.filter(pk__in=invoice_ids)
+    if invoice_ids is None:
+        invoices = _issued_invoices_until(next_month(run.period)).exclude(_left_to_the_fund())
+    else:
+        # The fund's payout: guaranteed even when the client's debt was written off meanwhile.
+        invoices = _issued_invoices_until(
+            next_month(run.period), not_due=(Invoice.State.DRAFT, Invoice.State.CREDITED)
+        ).filter(pk__in=invoice_ids)
     rows = (
         invoices.exclude(Exists(Payslip.objects.filter(invoice=OuterRef("pk"))))
         .exclude(_under_permanent_contract())

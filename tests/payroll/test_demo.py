@@ -20,7 +20,9 @@ def test_the_demo_pays_past_months_and_smooths_from_next_month(in_be: Entity) ->
     past = [run for period, run in runs.items() if period < this_month]
     assert len(past) >= 3
     assert {run.state for run in past} == {SalaryRun.State.PAID}
-    assert sum(run.payslips.count() for run in runs.values()) == 5  # one per past invoice
+    # The demo's past work was declared late, so the fund did not guarantee it: the run pays
+    # the one invoice its client paid in full; the others wait for their clients.
+    assert sum(run.payslips.count() for run in runs.values()) == 1
     (smoothed,) = PermanentContract.objects.all()
     assert smoothed.first_month > this_month
     # 12.83 x 164.67 = 2112.72, rounded up to the next hundred

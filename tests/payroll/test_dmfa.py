@@ -12,7 +12,6 @@ import pytest
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
-from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract
 from members.services import entity_today
@@ -32,6 +31,7 @@ from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.models import Entity
 from tests.factories import MemberFactory, UserFactory
+from tests.payroll.conftest import issued_and_paid
 from tests.payroll.test_runs import calculated, next_month
 
 HEADER = [
@@ -80,7 +80,7 @@ def issue(
     member: object,
     first_day: datetime.date,
 ) -> Invoice:
-    return invoicing_services.invoice_issue(
+    return issued_and_paid(
         contract=approved_contract(member=member, first_day=first_day), actor=advisor()
     )
 
@@ -187,7 +187,7 @@ def test_another_entity_gets_the_same_data_without_the_belgian_codes(
     inv_advisor: Callable[[], User],
 ) -> None:
     quarter = quarter_ahead(in_fr)
-    invoice = invoicing_services.invoice_issue(
+    invoice = issued_and_paid(
         contract=inv_approved_contract(first_day=quarter.first_month + datetime.timedelta(days=2)),
         actor=inv_advisor(),
     )

@@ -10,7 +10,6 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract
 from payroll.documents import payslip_html, payslip_pdf
@@ -18,6 +17,7 @@ from payroll.exports import payroll_csv, payroll_xlsx
 from payroll.models import Payslip, SalaryRun
 from smart_coop.accounts.models import User
 from smart_coop.tenancy.models import Entity
+from tests.payroll.conftest import issued_and_paid
 from tests.payroll.test_runs import calculated, period_of
 
 HEADER = [
@@ -64,7 +64,7 @@ def _two_payslips(
     advisor: Callable[[], User],
 ) -> SalaryRun:
     assert invoice.contract is not None
-    other = invoicing_services.invoice_issue(
+    other = issued_and_paid(
         contract=approved_contract(first_day=invoice.contract.first_day), actor=advisor()
     )
     assert period_of(other) == period_of(invoice)

@@ -125,7 +125,10 @@ def test_the_summary_adds_up_per_account(in_be: Entity, inv_issued_invoice: Invo
         Decimal("935.00"),
         Decimal("0.00"),
     )
-    assert summary["receivables"].balance == Decimal("1210.00")
+    # Owed at issue, paid by the client the same day.
+    receivables = summary["receivables"]
+    assert (receivables.debit, receivables.credit) == (Decimal("1210.00"), Decimal("1210.00"))
+    assert (summary["bank"].debit, summary["bank"].credit) == (Decimal("1210.00"), Decimal("0.00"))
     assert sum(line.balance for line in summary.values()) == Decimal("0.00")
 
 

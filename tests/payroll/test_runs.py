@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import schema_context
 
-from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract
 from payroll.conversion import salary_from_invoice
@@ -29,6 +28,7 @@ from smart_coop.ledger.models import Entry, Transaction
 from smart_coop.ledger.selectors import balance_by_code, books_balance
 from smart_coop.tenancy.models import Entity
 from tests.factories import UserFactory
+from tests.payroll.conftest import issued_and_paid
 
 ZERO = Decimal("0.00")
 
@@ -98,7 +98,7 @@ def test_a_later_invoice_goes_to_the_next_run(
     inv_advisor: Callable[[], User],
 ) -> None:
     period = period_of(inv_issued_invoice)
-    later = invoicing_services.invoice_issue(
+    later = issued_and_paid(
         contract=inv_approved_contract(first_day=next_month(period) + datetime.timedelta(days=3)),
         actor=inv_advisor(),
     )
@@ -193,9 +193,7 @@ def test_runs_of_be_and_fr_stay_apart(
 ) -> None:
     period = period_of(inv_issued_invoice)
     with schema_context("fr"):
-        fr_invoice = invoicing_services.invoice_issue(
-            contract=inv_approved_contract(), actor=inv_advisor()
-        )
+        fr_invoice = issued_and_paid(contract=inv_approved_contract(), actor=inv_advisor())
     with schema_context("be"):
         be_run = calculated(period)
         assert [p.invoice_id for p in be_run.payslips.all()] == [inv_issued_invoice.pk]

