@@ -80,6 +80,14 @@ class StatutesAdmin(admin.ModelAdmin):
 class ShareClassAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "nominal_value", "currency", "on_sale")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Shares are redeemed and transferred at the class's nominal value, booked in its
+        # currency: once shares of the class are issued, changing either would repay what
+        # was never paid in, or in another currency.
+        if obj is not None and ShareMovement.objects.filter(share_class=obj).exists():
+            return ("code", "nominal_value", "currency")
+        return ()
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -232,6 +240,15 @@ class DraftOnlyInline(admin.StackedInline):
 class ResolutionInline(DraftOnlyInline):
     model = Resolution
     fields = ("position", "title", "text", "majority", "quorum_percent", "count_abstentions")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # A new resolution counts abstentions as the statutes say (as resolution_add does),
+        # not as the column's default.
+        formset = super().get_formset(request, obj, **kwargs)
+        field = formset.form.base_fields.get("count_abstentions")
+        if field is not None:
+            field.initial = services.statutes_get().count_abstentions
+        return formset
 
 
 class DocumentInline(DraftOnlyInline):

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import cast
 
 import pytest
 from django.test import Client as HttpClient
 
 from governance import services
-from governance.models import Assembly, Ballot, ElectionBallot
+from governance.models import Assembly, Ballot, ElectionBallot, Resolution, ShareClass, Statutes
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.models import Entity
 from tests.factories import PASSWORD, UserFactory
-from tests.governance.helpers import DAY, assembly, choices, shareholder, today
+from tests.governance.helpers import DAY, assembly, choices, share_class, shareholder, today
 
 
 def staff(http: HttpClient, role: Role) -> HttpClient:
@@ -120,3 +121,50 @@ def test_a_vote_change_with_a_receipt_typed_in_lower_case_changes_the_election_t
 
     assert set(Ballot.objects.values_list("choice", flat=True)) == {"against"}
     assert list(ElectionBallot.objects.values_list("approvals", flat=True)) == [[second.pk]]
+
+
+def test_a_class_whose_shares_are_issued_keeps_its_value_and_currency(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    holder = shareholder(shares=2)
+    issued, unsold = share_class("A"), share_class("B")
+    http = staff(be_client, Role.ENTITY_ADMIN)
+
+    for share in (issued, unsold):
+        http.post(
+            f"/admin/governance/shareclass/{share.pk}/change/",
+            {"code": share.code, "name": "Renamed", "nominal_value": "50.00",
+             "currency": "USD", "description": "", "on_sale": "on"},
+        )  # fmt: skip
+
+    values = {
+        c.code: (c.name, c.nominal_value, c.currency)
+        for c in ShareClass.objects.filter(pk__in=[issued.pk, unsold.pk])
+    }
+    assert values == {
+        "A": ("Renamed", Decimal("30.00"), "EUR"),
+        "B": ("Renamed", Decimal("50.00"), "USD"),
+    }
+    # Redeemed at what was paid in, not at a value set since.
+    Statutes.objects.update_or_create(pk=1, defaults={"financial_year_start_month": today().month})
+    movement = services.shares_redeem(
+        shareholder=holder, share_class=issued, quantity=1, on=today(), actor=None
+    )
+    assert (movement.amount, movement.currency) == (Decimal("30.00"), "EUR")
+
+
+def test_a_resolution_added_in_the_admin_counts_abstentions_as_the_statutes_say(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    Statutes.objects.update_or_create(pk=1, defaults={"count_abstentions": True})
+    meeting = assembly(convene=False)
+    http = staff(be_client, Role.ENTITY_ADMIN)
+
+    page = http.get(f"/admin/governance/assembly/{meeting.pk}/change/")
+
+    resolutions = next(
+        inline.formset
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.model is Resolution
+    )
+    assert resolutions.empty_form["count_abstentions"].value() is True
