@@ -537,6 +537,7 @@ def turnout(request: HttpRequest, pk: int) -> HttpResponse:
     assembly = get_object_or_404(Assembly, pk=pk)
     figures = selectors.turnout(assembly=assembly)
     sending = assembly.state != Assembly.State.DRAFT and assembly.convocations_finished_at is None
+    moving = sending or assembly.state == Assembly.State.OPEN
     return render(
         request,
         "governance/turnout.html",
@@ -544,7 +545,10 @@ def turnout(request: HttpRequest, pk: int) -> HttpResponse:
             "assembly": assembly,
             "turnout": figures,
             "sending": sending,
-            "refresh": sending or assembly.state == Assembly.State.OPEN,
+            "moving": moving,
+            # Reloading on its own moves the keyboard focus and the screen reader back to the
+            # top (WCAG 2.2.1): only when the organiser asks for it, with a way to stop.
+            "refresh": moving and request.GET.get("live") == "1",
         },
     )
 

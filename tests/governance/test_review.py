@@ -168,3 +168,20 @@ def test_a_resolution_added_in_the_admin_counts_abstentions_as_the_statutes_say(
         if inline.formset.model is Resolution
     )
     assert resolutions.empty_form["count_abstentions"].value() is True
+
+
+def test_the_turnout_page_reloads_itself_only_when_the_organiser_asks(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    shareholder()
+    meeting = assembly()
+    http = staff(be_client, Role.ENTITY_ADMIN)
+    url = f"/governance/assemblies/{meeting.pk}/turnout/"
+
+    still = http.get(url).content.decode()
+    live = http.get(f"{url}?live=1").content.decode()
+
+    assert 'http-equiv="refresh"' not in still
+    assert f'href="{url}?live=1"' in still
+    assert 'http-equiv="refresh"' in live
+    assert f'href="{url}">' in live  # the way to stop
