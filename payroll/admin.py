@@ -72,6 +72,7 @@ from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.ledger import exports as journal
 from smart_coop.ledger.models import Entry
+from smart_coop.money import MINOR_UNITS
 from smart_coop.tenancy.current import current_entity
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -100,7 +101,9 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
-    return f"{amount if amount is not None else ZERO:,.2f} {currency}"
+    """Grouped thousands, the currency's decimals (whole forints)."""
+    digits = MINOR_UNITS.get(currency, 2)
+    return f"{amount if amount is not None else ZERO:,.{digits}f} {currency}"
 
 
 def _month_end(period: datetime.date) -> datetime.date:

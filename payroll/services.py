@@ -699,8 +699,10 @@ def salary_run_approve(*, run: SalaryRun, actor: User | None) -> SalaryRun:
 
     ``actor`` None is the system (the ``run_payroll`` command, run by an operator); a user
     needs ``payroll.approve_salaryrun``. Effects, in order: checks the permission; locks the
-    run (calculated, else DomainError; already approved: returned as is); books, under the key
-    ``salary_run:<id>:approve``, each member's activity budget debited by their payslips' gross
+    run (calculated, else DomainError; already approved: returned as is); refuses it while a
+    permanent contract covering the month has no payslip in it (agreed after the calculation:
+    no later run pays that month); books, under the key ``salary_run:<id>:approve``, each
+    member's activity budget debited by their payslips' gross
     + employer contributions + remainder + expenses, against salaries payable (net + expenses),
     social contributions payable (employee + employer), withholding tax payable and budget
     remainders (payslips the guarantee fund paid out on their own were booked then and are
@@ -713,6 +715,17 @@ def salary_run_approve(*, run: SalaryRun, actor: User | None) -> SalaryRun:
         return run
     if run.state != SalaryRun.State.CALCULATED:
         _transition(run, SalaryRun.State.APPROVED)
+    if (
+        permanent_contracts_in(run.period)
+        .exclude(Exists(Payslip.objects.filter(permanent_contract=OuterRef("pk"), run=run)))
+        .exists()
+    ):
+        raise DomainError(
+            _("A permanent contract of %(period)s has no payslip yet: calculate the run again.")
+            % {"period": f"{run.period:%Y-%m}"},
+            field="state",
+            code="not_calculated",
+        )
     transaction_post(
         key=f"salary_run:{run.pk}:approve",
         kind="salary_run",
@@ -736,7 +749,9 @@ def salary_run_mark_paid(
 
     Effects, in order: checks the permission; locks the run (approved, else DomainError;
     already paid: returned as is); books, under ``salary_run:<id>:paid``, salaries payable
-    against the bank for what the run pays (net + expenses); marks it paid.
+    against the bank for what the run's transfers pay (``salary_run_transfers``: net +
+    expenses of each member owed something; what a member owes stays in salaries payable);
+    marks it paid.
     """
     _may_approve(actor, _("You may not pay salary runs."))
     run = _locked(run)
@@ -744,7 +759,7 @@ def salary_run_mark_paid(
         return run
     _transition(run, SalaryRun.State.PAID)
     entity = current_entity()
-    to_pay = salary_run_totals(run=run, paid_out=False).to_pay
+    to_pay = sum((amount for _member, amount in _transfer_amounts(run)), ZERO)
     reference = f"salary_run:{run.pk}"
     transaction_post(
         key=f"salary_run:{run.pk}:paid",
@@ -783,11 +798,24 @@ def salary_run_mark_exported(*, run: SalaryRun, actor: User | None) -> SalaryRun
     return run
 
 
+def _transfer_amounts(run: SalaryRun) -> list[tuple[int, Decimal]]:
+    """Per member (member id, amount), what the run's own transfers pay them: the net
+    salaries and expenses of their payslips not paid out by the fund, when more than zero."""
+    return list(
+        run.payslips.filter(paid_out=False)
+        .values("member_id")
+        .annotate(amount=Sum(F("net") + F("expenses")))
+        .filter(amount__gt=0)
+        .order_by("member_id")
+        .values_list("member_id", "amount")
+    )
+
+
 def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:
     """The SEPA transfers of an approved run: one per member, net salaries plus expenses.
 
     A member whose payslips in the run add up to nothing or less (a correction taking pay
-    back) gets no transfer; what they owe is settled by the next run.
+    back) gets no transfer; what they owe stays in salaries payable (a debit), not paid.
     """
     if run.state not in (
         SalaryRun.State.APPROVED,
@@ -795,23 +823,17 @@ def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:
         SalaryRun.State.EXPORTED,
     ):
         raise DomainError(_("Only an approved run can be paid."), field="state")
-    rows = (
-        run.payslips.filter(paid_out=False)
-        .values("member_id")
-        .annotate(amount=Sum(F("net") + F("expenses")))
-        .filter(amount__gt=0)
-        .order_by("member_id")
-    )
-    members = Member.objects.in_bulk([row["member_id"] for row in rows])
+    rows = _transfer_amounts(run)
+    members = Member.objects.in_bulk([member_id for member_id, _amount in rows])
     transfers = []
-    for row in rows:
-        member = members[row["member_id"]]
+    for member_id, amount in rows:
+        member = members[member_id]
         transfers.append(
             Transfer(
                 name=member.user.get_full_name() or member.user.email,
                 iban=member.iban,
                 bic=member.bic,
-                amount=row["amount"],
+                amount=amount,
                 end_to_end_id=f"SALARY-{run.period:%Y%m}-{member.pk}",
                 remittance=_("Salary %(period)s") % {"period": f"{run.period:%Y-%m}"},
             )

@@ -13,10 +13,18 @@ from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from members.models import Contract, Expense
 from members.services import entity_today
+from payroll import admin as payroll_admin
 from payroll import dmfa
 from payroll.forms_admin import CorrectionForm
-from payroll.models import Payslip, PermanentContract, ReimbursedInvoice
-from payroll.services import salary_run_approve, salary_run_calculate, salary_run_open
+from payroll.models import Payslip, PermanentContract, ReimbursedInvoice, SalaryRun
+from payroll.services import (
+    payslip_correct,
+    salary_run_approve,
+    salary_run_calculate,
+    salary_run_mark_paid,
+    salary_run_open,
+    salary_run_transfers,
+)
 from payroll.smoothing import (
     ProjectedMonth,
     Projection,
@@ -27,8 +35,11 @@ from payroll.smoothing import (
 )
 from payroll.tasks import _alert
 from smart_coop.accounts.models import User
+from smart_coop.accounts.roles import Role
+from smart_coop.errors import DomainError
+from smart_coop.ledger.models import Entry, Transaction
 from smart_coop.tenancy.models import Entity
-from tests.factories import PASSWORD, ContractFactory, MemberFactory
+from tests.factories import PASSWORD, ContractFactory, MemberFactory, UserFactory
 
 DAY = datetime.timedelta(days=1)
 
@@ -172,3 +183,59 @@ def test_the_advisor_alert_writes_forints_in_whole_units(
     assert "pays 450000 HUF gross" in mail.body  # type: ignore[attr-defined]
     assert "Available today: 120000 HUF." in mail.body  # type: ignore[attr-defined]
     assert f"{month:%Y-%m}: +0 -585000 = -465000" in mail.body  # type: ignore[attr-defined]
+
+
+def test_a_run_is_not_approved_without_the_month_of_a_contract_agreed_after_its_calculation(
+    in_be: Entity, advisor: User
+) -> None:
+    member = MemberFactory()
+    month = entity_today(in_be).replace(day=1)
+    run = salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None)
+    agreement = permanent_contract_agree(
+        member=member, monthly_gross=Decimal("2500.00"), first_month=month, actor=advisor
+    )
+
+    with pytest.raises(DomainError, match="calculate the run again"):
+        salary_run_approve(run=run, actor=None)
+    run.refresh_from_db()
+    assert run.state == SalaryRun.State.CALCULATED
+    assert not Transaction.objects.filter(idempotency_key=f"salary_run:{run.pk}:approve").exists()
+
+    run = salary_run_approve(run=salary_run_calculate(run=run, actor=None), actor=None)
+    assert run.payslips.get().permanent_contract == agreement
+
+
+def test_marking_a_run_paid_books_what_its_transfers_pay(in_be: Entity, advisor: User) -> None:
+    accountant = UserFactory(role=Role.ACCOUNTANT)
+    month = entity_today(in_be).replace(day=1)
+    owing, paid = MemberFactory(), MemberFactory()
+    first = permanent_contract_agree(
+        member=owing, monthly_gross=Decimal("2500.00"), first_month=month, actor=advisor
+    )
+    permanent_contract_end(contract=first, last_month=month, actor=advisor)
+    permanent_contract_agree(
+        member=paid, monthly_gross=Decimal("2500.00"), first_month=month_after(month), actor=advisor
+    )
+    run = salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None)
+    salary_run_approve(run=run, actor=None)
+    # Pay taken back beyond what the next month brings the member: they are owed nothing.
+    correction = payslip_correct(
+        payslip=run.payslips.get(), gross=Decimal("-2500.00"), reason="paid twice", actor=accountant
+    )
+    later = salary_run_approve(run=salary_run_calculate(run=correction.run, actor=None), actor=None)
+    assert correction.to_pay < 0
+
+    later = salary_run_mark_paid(run=later, actor=None)
+
+    transfers = salary_run_transfers(run=later)
+    assert [transfer.amount for transfer in transfers] == [later.payslips.get(member=paid).to_pay]
+    bank = Entry.objects.get(
+        transaction__idempotency_key=f"salary_run:{later.pk}:paid", account__code="bank"
+    )
+    assert bank.amount == -sum(transfer.amount for transfer in transfers)
+
+
+def test_the_admin_writes_each_amount_in_its_currency_s_minor_unit() -> None:
+    assert payroll_admin._money(Decimal("450000.00"), "HUF") == "450,000 HUF"
+    assert payroll_admin._money(Decimal("1234.50"), "SEK") == "1,234.50 SEK"
+    assert payroll_admin._money(None, "EUR") == "0.00 EUR"
