@@ -214,13 +214,18 @@ def share_order_place(
 def share_order_pay(*, order: ShareOrder, paid_on: datetime.date, actor: User | None) -> ShareOrder:
     """The transfer for a share purchase is in: the shares are issued and booked.
 
-    Effects, in order: locks the order (already paid: returns it); pending -> paid, dated;
+    Effects, in order: locks the order (already paid: returns it); refuses a payment day after
+    today; pending -> paid, dated;
     appends the purchase to the register, dated the payment day; posts bank / share capital
     (key ``share_order:<id>``, balanced, once).
     """
     locked = ShareOrder.objects.select_for_update().select_related("shareholder").get(pk=order.pk)
     if locked.state == ShareOrder.State.PAID:
         return locked
+    if paid_on > entity_today(current_entity()):
+        raise DomainError(
+            _("A transfer cannot be received after today."), field="paid_on", code="future"
+        )
     _transition(locked, ShareOrder.State.PAID)
     locked.state = ShareOrder.State.PAID
     locked.paid_on = paid_on
@@ -289,8 +294,9 @@ def shares_redeem(
 
     Effects, in order: locks the shareholder (two withdrawals never both pass the holding
     check); refuses outside the window of the statutes (default: the first six months of the
-    financial year, CSA 6:120) or above the holding; appends the redemption to the register;
-    posts share capital / bank (key ``share_redemption:<movement id>``).
+    financial year, CSA 6:120) or above the holding (on ``on`` and every later day); appends
+    the redemption to the register; posts share capital / bank (key
+    ``share_redemption:<movement id>``).
     """
     statutes = statutes_get()
     start, end = redemption_window(statutes=statutes, on=on)
@@ -304,7 +310,7 @@ def shares_redeem(
     if not isinstance(quantity, int) or quantity < 1:
         raise DomainError(_("Redeem at least one share."), field="quantity", code="quantity")
     Shareholder.objects.select_for_update().get(pk=shareholder.pk)
-    held = holding_on(shareholder=shareholder, share_class=share_class, on=on)
+    held = holding_free_from(shareholder=shareholder, share_class=share_class, on=on)
     if quantity > held:
         raise DomainError(
             _("You hold %(held)d shares of class %(code)s.")
@@ -354,9 +360,10 @@ def shares_transfer(
 
     Effects, in order: locks both holders in id order (two crossing transfers never
     deadlock, two transfers of one holder never both pass the holding check); refuses a
-    transfer to oneself, above the transferor's holding, or to someone holding no share when
-    the statutes transfer to shareholders only; appends the two dated lines, each naming the
-    other holder. The share capital does not change: nothing is booked.
+    transfer to oneself, above the transferor's holding (on ``on`` and every later day), or
+    to someone holding no share when the statutes transfer to shareholders only; appends the
+    two dated lines, each naming the other holder. The share capital does not change:
+    nothing is booked.
     """
     if transferor.pk == transferee.pk:
         raise DomainError(_("Shares are transferred to someone else."), field="transferee")
@@ -367,7 +374,7 @@ def shares_transfer(
         .filter(pk__in=[transferor.pk, transferee.pk])
         .order_by("pk")
     )
-    held = holding_on(shareholder=transferor, share_class=share_class, on=on)
+    held = holding_free_from(shareholder=transferor, share_class=share_class, on=on)
     if quantity > held:
         raise DomainError(
             _("The transferor holds %(held)d shares of class %(code)s.")
@@ -399,6 +406,30 @@ def shares_transfer(
         quantity=quantity, **common,
     )  # fmt: skip
     return given, received
+
+
+def holding_free_from(
+    *, shareholder: Shareholder, share_class: ShareClass, on: datetime.date
+) -> int:
+    """The fewest shares of the class held at the end of any day from ``on`` on.
+
+    What may still leave the holding on ``on``: a back-dated transfer or redemption must not
+    take a later day of the register below zero.
+    """
+    held = lowest = holding_on(shareholder=shareholder, share_class=share_class, on=on)
+    later = (
+        ShareMovement.objects.filter(
+            shareholder=shareholder, share_class=share_class, occurred_on__gt=on
+        )
+        .values_list("occurred_on")
+        .annotate(total=Sum("quantity"))
+        .order_by("occurred_on")
+        .values_list("total", flat=True)
+    )
+    for quantity in later:
+        held += int(quantity)
+        lowest = min(lowest, held)
+    return lowest
 
 
 def holding_on(

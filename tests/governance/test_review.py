@@ -9,7 +9,15 @@ import pytest
 from django.test import Client as HttpClient
 
 from governance import services
-from governance.models import Assembly, Ballot, ElectionBallot, Resolution, ShareClass, Statutes
+from governance.models import (
+    Assembly,
+    Ballot,
+    ElectionBallot,
+    Resolution,
+    ShareClass,
+    ShareMovement,
+    Statutes,
+)
 from smart_coop.accounts.models import User
 from smart_coop.accounts.roles import Role
 from smart_coop.errors import DomainError
@@ -185,3 +193,55 @@ def test_the_turnout_page_reloads_itself_only_when_the_organiser_asks(
     assert f'href="{url}?live=1"' in still
     assert 'http-equiv="refresh"' in live
     assert f'href="{url}">' in live  # the way to stop
+
+
+def test_a_back_dated_transfer_never_takes_a_holding_below_zero_later(in_be: Entity) -> None:
+    giver = shareholder(shares=2, on=today() - 30 * DAY)
+    first, second = shareholder(), shareholder()
+    services.shares_transfer(
+        transferor=giver, transferee=first, share_class=share_class(), quantity=2,
+        on=today() - DAY, actor=None,
+    )  # fmt: skip
+
+    with pytest.raises(DomainError) as refused:
+        services.shares_transfer(
+            transferor=giver, transferee=second, share_class=share_class(), quantity=1,
+            on=today() - 10 * DAY, actor=None,
+        )  # fmt: skip
+
+    assert refused.value.field == "quantity"
+    assert services.holding_on(shareholder=giver, on=today()) == 0
+    assert services.holding_on(shareholder=second, on=today()) == 1
+
+
+def test_a_back_dated_redemption_never_takes_a_holding_below_zero_later(in_be: Entity) -> None:
+    Statutes.objects.update_or_create(
+        pk=1, defaults={"financial_year_start_month": 1, "redemption_window_months": 12}
+    )
+    holder = shareholder(shares=1, on=today() - 30 * DAY)
+    services.shares_transfer(
+        transferor=holder, transferee=shareholder(), share_class=share_class(), quantity=1,
+        on=today() - DAY, actor=None,
+    )  # fmt: skip
+
+    with pytest.raises(DomainError) as refused:
+        services.shares_redeem(
+            shareholder=holder, share_class=share_class(), quantity=1, on=today() - 10 * DAY,
+            actor=None,
+        )  # fmt: skip
+
+    assert refused.value.field == "quantity"
+    assert services.holding_on(shareholder=holder, on=today()) == 0
+
+
+def test_a_payment_is_not_received_in_the_future(in_be: Entity) -> None:
+    order = services.share_order_place(
+        shareholder=shareholder(shares=0), share_class=share_class(), quantity=1, actor=None
+    )
+
+    with pytest.raises(DomainError) as refused:
+        services.share_order_pay(order=order, paid_on=today() + DAY, actor=None)
+
+    assert refused.value.field == "paid_on"
+    order.refresh_from_db()
+    assert (order.state, ShareMovement.objects.filter(order=order).count()) == ("pending", 0)
