@@ -26,7 +26,7 @@ from members.models import Contract, Member
 from payroll.conversion import salary_from_gross, salary_from_invoice
 from payroll.models import Payslip, PermanentContract, SalaryRun
 from payroll.parameters import parameters_in_force, payroll_category
-from payroll.services import OPEN_STATES, next_month, permanent_contracts_in
+from payroll.services import OPEN_STATES, next_month
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.ledger.models import Account
@@ -314,17 +314,32 @@ def permanent_contract_end(
 def smoothing_check(*, today: datetime.date | None = None) -> list[PermanentContract]:
     """Alert advisors whose members' budget projection turns negative; return those alerted.
 
-    Effects, per permanent contract covering the current month: computes the projection; when
-    it turns negative and the advisor was not alerted in this episode, marks the contract
-    alerted today and emails the advisor (on commit, by the worker); when it is positive
-    again, clears the mark so that the next episode alerts again.
+    Effects, per member with a permanent contract covering the current month or starting
+    within the projection (the contract the member's budget page shows): computes the
+    projection; when it turns negative and the advisor was not alerted in this episode, marks
+    the contract alerted today and emails the advisor (on commit, by the worker); when it is
+    positive again, clears the mark so that the next episode alerts again.
     """
     from payroll.tasks import smoothing_alert_task  # the task module imports this one
 
     today = today or _today()
+    start = today.replace(day=1)
+    end = start
+    for _month in range(PROJECTION_MONTHS):
+        end = next_month(end)
+    members = Member.objects.filter(
+        Exists(
+            PermanentContract.objects.filter(member=OuterRef("pk"), first_month__lt=end).filter(
+                Q(last_month__isnull=True) | Q(last_month__gte=start)
+            )
+        )
+    ).order_by("pk")
     alerted = []
-    for contract in permanent_contracts_in(today).select_related("member"):
-        projection = budget_projection(member=contract.member, today=today)
+    for member in members:
+        projection = budget_projection(member=member, today=today)
+        contract = projection.contract
+        if contract is None:
+            continue
         negative = projection.first_negative is not None
         with transaction.atomic():
             locked = PermanentContract.objects.select_for_update().get(pk=contract.pk)

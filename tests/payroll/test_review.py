@@ -32,6 +32,7 @@ from payroll.smoothing import (
     monthly_cost,
     permanent_contract_agree,
     permanent_contract_end,
+    smoothing_check,
 )
 from payroll.tasks import _alert
 from smart_coop.accounts.models import User
@@ -239,3 +240,22 @@ def test_the_admin_writes_each_amount_in_its_currency_s_minor_unit() -> None:
     assert payroll_admin._money(Decimal("450000.00"), "HUF") == "450,000 HUF"
     assert payroll_admin._money(Decimal("1234.50"), "SEK") == "1,234.50 SEK"
     assert payroll_admin._money(None, "EUR") == "0.00 EUR"
+
+
+def test_the_advisor_is_alerted_for_a_permanent_contract_starting_next_month(
+    in_be: Entity,
+    advisor: User,
+    django_capture_on_commit_callbacks: Callable[..., object],
+) -> None:
+    member = MemberFactory(advisor=advisor)
+    next_month = month_after(entity_today(in_be).replace(day=1))
+    agreement = permanent_contract_agree(
+        member=member, monthly_gross=Decimal("2500.00"), first_month=next_month, actor=advisor
+    )
+    # Nothing in the budget: the page warns the member that their advisor is told.
+    assert budget_projection(member=member).first_negative == next_month
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert smoothing_check() == [agreement]
+        assert smoothing_check() == []
+    assert len(callbacks) == 1  # type: ignore[arg-type]
