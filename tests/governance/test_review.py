@@ -245,3 +245,22 @@ def test_a_payment_is_not_received_in_the_future(in_be: Entity) -> None:
     assert refused.value.field == "paid_on"
     order.refresh_from_db()
     assert (order.state, ShareMovement.objects.filter(order=order).count()) == ("pending", 0)
+
+
+def test_the_convocation_counts_seats_in_the_singular_and_plural(in_be: Entity) -> None:
+    from governance.convocations import convocation_message
+
+    shareholder()
+    meeting = assembly(convene=False)
+    for seats in (1, 3):
+        services.election_create(
+            assembly=meeting, title=f"Board {seats}", seats=seats,
+            candidacies_close_on=today(), actor=None,
+        )  # fmt: skip
+    meeting = services.assembly_convene(assembly=meeting, actor=None)
+    entry = meeting.roll.get()
+
+    body = str(convocation_message(assembly=meeting, entry=entry, language="en").body)
+
+    assert "Election: Board 1, 1 seat\n" in body
+    assert "Election: Board 3, 3 seats\n" in body
