@@ -516,8 +516,8 @@ def payslips_for_invoices(
 ) -> dict[int, Payslip]:
     """The fixed-term payslips of these invoices, computed now: the guarantee fund's payout.
 
-    Effects, in order: opens the run of ``on``'s month (the next month's when that one is
-    approved already) and locks it; locks the invoices; computes, like a run does, a payslip
+    Effects, in order: opens the run of ``on``'s month (the first open one after it when that
+    one is approved already) and locks it; locks the invoices; computes, like a run does, a payslip
     for each invoice that is due (issued, work ended by ``on``, member not under a permanent
     contract) and has none yet, marked ``paid_out`` when its booking and transfer are made by
     the caller instead of the run. Returns every one of these invoices' payslips (existing ones
@@ -525,8 +525,8 @@ def payslips_for_invoices(
     """
     period = on.replace(day=1)
     run = salary_run_open(period=period, actor=actor)
-    if run.state not in OPEN_STATES:
-        run = salary_run_open(period=next_month(period), actor=actor)
+    while run.state not in OPEN_STATES:
+        run = salary_run_open(period=next_month(run.period), actor=actor)
     run = _locked(run)
     list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).values_list("pk"))
     due = [row for row in _due(run, invoice_ids) if row.last_day <= on]

@@ -19,6 +19,7 @@ from payroll.forms_admin import CorrectionForm
 from payroll.models import Payslip, PermanentContract, ReimbursedInvoice, SalaryRun
 from payroll.services import (
     payslip_correct,
+    payslips_for_invoices,
     salary_run_approve,
     salary_run_calculate,
     salary_run_mark_paid,
@@ -259,3 +260,23 @@ def test_the_advisor_is_alerted_for_a_permanent_contract_starting_next_month(
         assert smoothing_check() == [agreement]
         assert smoothing_check() == []
     assert len(callbacks) == 1  # type: ignore[arg-type]
+
+
+def test_a_payout_s_payslip_goes_to_the_first_open_run(
+    in_be: Entity, advisor: User, inv_approve: Callable[[Contract], Contract]
+) -> None:
+    contract = ContractFactory()
+    month = contract.last_day.replace(day=1)
+    for period in (month, month_after(month)):
+        salary_run_approve(
+            run=salary_run_calculate(run=salary_run_open(period=period, actor=None), actor=None),
+            actor=None,
+        )
+    invoice = issued(contract, inv_approve, advisor)
+
+    (payslip,) = payslips_for_invoices(
+        invoice_ids=[invoice.pk], on=contract.last_day, paid_out=True, actor=None
+    ).values()
+
+    assert payslip.run.period == month_after(month_after(month))
+    assert payslip.paid_out
