@@ -210,6 +210,16 @@ def _month(value: datetime.date, field: str) -> datetime.date:
     return month
 
 
+def _last_paid_month(contract: PermanentContract) -> datetime.date | None:
+    """The latest month a payslip of the contract pays (its run open or not)."""
+    return (
+        Payslip.objects.filter(permanent_contract=contract, kind=Payslip.Kind.MONTHLY)
+        .order_by("-run__period")
+        .values_list("run__period", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def permanent_contract_agree(
     *,
@@ -225,8 +235,9 @@ def permanent_contract_agree(
     Effects, in order: checks the permission (``payroll.add_permanentcontract``); locks the
     member; checks the member is active, the month is not paid yet, and the gross is at least
     the minimum pay for the hours (the parameters of the member's category); ends the member's
-    open contract the month before when it started earlier (a new gross is a new contract),
-    refuses an overlap otherwise; creates the contract in the member's payroll category.
+    open contract the month before when it started earlier (a new gross is a new contract;
+    refused when that contract has a payslip for the new first month or later), refuses an
+    overlap otherwise; creates the contract in the member's payroll category.
     """
     _check_actor(actor, "payroll.add_permanentcontract")
     entity = current_entity()
@@ -265,6 +276,14 @@ def permanent_contract_agree(
             field="first_month",
         )
     if current is not None:
+        # Its month would be paid twice: by the payslip it has and by the new contract's.
+        paid = _last_paid_month(current)
+        if paid is not None and paid >= first:
+            raise DomainError(
+                _("%(month)s is paid already: the new contract starts after it.")
+                % {"month": f"{paid:%Y-%m}"},
+                field="first_month",
+            )
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         current.last_month = previous
         current.save(update_fields=["last_month"])
@@ -294,12 +313,7 @@ def permanent_contract_end(
     last = last_month.replace(day=1)
     if last < contract.first_month:
         raise DomainError(_("The last month comes after the first month."), field="last_month")
-    paid = (
-        Payslip.objects.filter(permanent_contract=contract, kind=Payslip.Kind.MONTHLY)
-        .order_by("-run__period")
-        .values_list("run__period", flat=True)
-        .first()
-    )
+    paid = _last_paid_month(contract)
     if paid is not None and last < paid:
         raise DomainError(
             _("%(month)s is paid already: the contract ends with it or later.")

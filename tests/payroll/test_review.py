@@ -280,3 +280,28 @@ def test_a_payout_s_payslip_goes_to_the_first_open_run(
 
     assert payslip.run.period == month_after(month_after(month))
     assert payslip.paid_out
+
+
+def test_a_new_gross_cannot_start_in_a_month_the_current_contract_has_a_payslip_for(
+    in_be: Entity, advisor: User
+) -> None:
+    member = MemberFactory()
+    month = entity_today(in_be).replace(day=1)
+    current = permanent_contract_agree(
+        member=member,
+        monthly_gross=Decimal("2500.00"),
+        first_month=month_before(month),
+        actor=advisor,
+    )
+    run = salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None)
+    assert run.payslips.get().permanent_contract == current
+
+    with pytest.raises(DomainError, match="paid already"):
+        permanent_contract_agree(
+            member=member, monthly_gross=Decimal("3000.00"), first_month=month, actor=advisor
+        )
+
+    current.refresh_from_db()
+    assert current.last_month is None
+    salary_run_calculate(run=run, actor=None)
+    assert run.payslips.filter(member=member).count() == 1
