@@ -688,7 +688,11 @@ def proxy_grant(
 
 @transaction.atomic
 def proxy_revoke(*, assembly: Assembly, grantor: Shareholder, actor: User | None) -> None:
-    """Take back a proxy that has not been used (no proxy: nothing happens)."""
+    """Take back a proxy that has not been used, while the assembly is convened or open (no
+    proxy: nothing happens). Once the vote is closed the proxies given are part of its record.
+    """
+    if _state_for_share(assembly) not in (Assembly.State.CONVENED, Assembly.State.OPEN):
+        raise DomainError(_("Proxies are withdrawn while the assembly is convened."), field="state")
     entry = _roll_entry(assembly, grantor, "grantor")
     RollEntry.objects.select_for_update().get(pk=entry.pk)
     if Participation.objects.filter(voter_id=entry.pk).exists():
@@ -722,16 +726,22 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.strip().upper().encode()).hexdigest()
 
 
-def _lock_open_assembly(assembly: Assembly) -> None:
-    """FOR SHARE on the assembly row: casts run side by side, while the close (FOR UPDATE)
-    waits for the casts under way and every later cast sees it closed."""
+def _state_for_share(assembly: Assembly) -> str | None:
+    """The assembly's state, its row locked FOR SHARE: writes under way side by side, while
+    the close (FOR UPDATE) waits for them and every later one sees it closed."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT state FROM {Assembly._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
             [assembly.pk],
         )
         row = cursor.fetchone()
-    if row is None or row[0] != Assembly.State.OPEN:
+    return None if row is None else str(row[0])
+
+
+def _lock_open_assembly(assembly: Assembly) -> None:
+    """FOR SHARE on the assembly row: casts run side by side, while the close (FOR UPDATE)
+    waits for the casts under way and every later cast sees it closed."""
+    if _state_for_share(assembly) != Assembly.State.OPEN:
         raise DomainError(_("The vote is not open."), field="state", code="not_open")
 
 

@@ -13,6 +13,7 @@ from governance.models import (
     Assembly,
     Ballot,
     ElectionBallot,
+    Proxy,
     Resolution,
     ShareClass,
     ShareMovement,
@@ -264,3 +265,16 @@ def test_the_convocation_counts_seats_in_the_singular_and_plural(in_be: Entity) 
 
     assert "Election: Board 1, 1 seat\n" in body
     assert "Election: Board 3, 3 seats\n" in body
+
+
+def test_an_unused_proxy_stays_on_record_once_the_vote_is_closed(in_be: Entity) -> None:
+    grantor, holder = shareholder(), shareholder()
+    meeting = assembly()
+    services.proxy_grant(assembly=meeting, grantor=grantor, holder=holder, actor=None)
+    meeting = services.assembly_close(assembly=meeting, actor=None)
+
+    with pytest.raises(DomainError) as refused:
+        services.proxy_revoke(assembly=meeting, grantor=grantor, actor=None)
+
+    assert refused.value.field == "state"
+    assert Proxy.objects.filter(assembly=meeting).count() == 1
