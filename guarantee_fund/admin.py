@@ -24,7 +24,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from guarantee_fund import tasks_coverage  # noqa: F401  (see below)
 from guarantee_fund.calendar import entity_today
 from guarantee_fund.coverage import percent
 from guarantee_fund.models import CoverageSnapshot, FundPolicy, Payout, PayoutBatch
@@ -34,10 +33,6 @@ from members.admin import ServiceAdmin
 from members.forms_admin import ConfirmForm
 from smart_coop.accounts.models import User
 from smart_coop.tenancy.current import current_entity
-
-# The coverage tasks live beside tasks.py (the payouts'), which Celery's autodiscovery imports
-# alone; every process loads the admin modules at start-up (the worker too), so importing them
-# here registers them wherever beat's dispatcher or a worker looks them up by name.
 
 
 def _actor(request: HttpRequest) -> User:

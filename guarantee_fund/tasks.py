@@ -6,6 +6,10 @@ import datetime
 
 from celery import shared_task
 
+# The daily coverage snapshot and floor alert live beside this module; Celery's autodiscovery
+# imports tasks.py alone, so this import registers them wherever a worker or beat looks them up.
+from guarantee_fund import tasks_coverage  # noqa: F401
+
 
 @shared_task(name="guarantee_fund.payouts_run", acks_late=True, reject_on_worker_lost=True)
 def payouts_run_task(*, as_of: str | None = None, chunk: int = 500) -> dict[str, list[int]]:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     DecimalField,
     Exists,
@@ -54,6 +54,7 @@ from payroll.models import (
 from payroll.parameters import SECTOR_CATEGORIES, parameters_in_force
 from payroll.sepa import Transfer, pain001_render
 from smart_coop.accounts.models import User
+from smart_coop.db import copy_rows, ids_reserve
 from smart_coop.errors import DomainError
 from smart_coop.ledger.services import (
     Leg,
@@ -283,34 +284,13 @@ _PAYSLIP_COLUMNS = (
 _LINE_COLUMNS = ("payslip_id", "position", "code", "label", "base", "rate", "amount")
 
 
-def _ids_reserved(table: str, count: int) -> list[int]:
-    """``count`` ids from the table's own sequence, for rows written by COPY."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _copy(table: str, columns: tuple[str, ...], rows: Iterable[Sequence[object]]) -> None:
-    """Write ``rows`` into ``table`` (this schema) with one COPY: the month-end path for
-    100,000 payslips. The same constraints and triggers hold as for INSERT."""
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
 def _payslips_write(run: SalaryRun, new: Sequence[_NewPayslip]) -> list[int]:
     """Store the payslips, their lines and the invoices they take up; return their ids."""
     if not new:
         return []
-    ids = _ids_reserved(Payslip._meta.db_table, len(new))
+    ids = ids_reserve(Payslip._meta.db_table, len(new))
     now = timezone.now()
-    _copy(
+    copy_rows(
         Payslip._meta.db_table,
         _PAYSLIP_COLUMNS,
         (
@@ -343,7 +323,7 @@ def _payslips_write(run: SalaryRun, new: Sequence[_NewPayslip]) -> list[int]:
     )
     # Labels are stored in the entity's language at calculation; documents translate codes.
     labels = {code: str(label) for code, label in PayslipLine.Code.choices}
-    _copy(
+    copy_rows(
         PayslipLine._meta.db_table,
         _LINE_COLUMNS,
         (

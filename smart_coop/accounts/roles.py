@@ -151,6 +151,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_ADVISOR,
         # A new rate is a new version of the payroll parameters, never an edit.
         "payroll.add_payrollparameters",
+        # The fund's policy: exposure limit per client, coverage floor, eligibility rules.
+        "guarantee_fund.change_fundpolicy",
         "accounts.add_user",
         "accounts.change_user",
         "auth.view_group",

@@ -14,9 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from smart_coop.accounts.models import User
+from smart_coop.db import copy_rows, ids_reserve
 from smart_coop.ledger.models import Account, Entry, Transaction
 from smart_coop.money import quantize
 
@@ -215,36 +216,57 @@ class Post:
 
 
 def transactions_post_new(posts: Sequence[Post], *, actor: User | None = None) -> list[Transaction]:
-    """Write many transactions whose keys the caller knows to be new, in two statements.
+    """Write many transactions whose keys the caller knows to be new, with two COPYs.
 
     Each is checked to balance like ``transaction_post``; the unique key and the database
-    triggers still guard (a duplicate key aborts the caller's transaction).
+    triggers still guard (a duplicate key aborts the caller's transaction). The rows carry the
+    start of the database transaction as ``created_at``, as the database default would.
     """
     for post in posts:
         _check_balanced(post.legs)
+    if not posts:
+        return []
     with transaction.atomic(savepoint=False):
-        posted = Transaction.objects.bulk_create(
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT transaction_timestamp()")
+            (now,) = cursor.fetchone()
+        ids = ids_reserve(Transaction._meta.db_table, len(posts))
+        actor_id = actor.pk if actor is not None else None
+        posted = [
             Transaction(
+                id=pk,
                 idempotency_key=post.key,
                 kind=post.kind,
                 description=post.description[:300],
                 occurred_on=post.occurred_on,
-                created_by=actor,
+                created_by_id=actor_id,
+                created_at=now,
             )
-            for post in posts
+            for pk, post in zip(ids, posts, strict=True)
+        ]
+        copy_rows(
+            Transaction._meta.db_table,
+            ("id", "idempotency_key", "kind", "description", "occurred_on", "created_by_id",
+             "created_at"),
+            (
+                (row.pk, row.idempotency_key, row.kind, row.description, row.occurred_on,
+                 actor_id, now)
+                for row in posted
+            ),
+        )  # fmt: skip
+        copy_rows(
+            Entry._meta.db_table,
+            ("transaction_id", "account_id", "amount", "currency", "reference"),
+            (
+                (row.pk, leg.account.pk, leg.amount, leg.account.currency, leg.reference)
+                for row, post in zip(posted, posts, strict=True)
+                for leg in post.legs
+                if leg.amount != ZERO
+            ),
         )
-        Entry.objects.bulk_create(
-            Entry(
-                transaction=row,
-                account=leg.account,
-                amount=leg.amount,
-                currency=leg.account.currency,
-                reference=leg.reference,
-            )
-            for row, post in zip(posted, posts, strict=True)
-            for leg in post.legs
-            if leg.amount != ZERO
-        )
+    for row in posted:
+        row._state.adding = False
+        row._state.db = connection.alias
     return posted
 
 

@@ -240,12 +240,6 @@ def test_the_entity_admin_changes_the_single_fund_policy(
     in_be: Entity, be_client: HttpClient
 ) -> None:
     admin = staff(Role.ENTITY_ADMIN)
-    # Not in the entity admin's role yet (smart_coop/accounts/roles.py): given here.
-    admin.user_permissions.add(
-        Permission.objects.get(
-            content_type__app_label="guarantee_fund", codename="change_fundpolicy"
-        )
-    )
     http = logged_in(be_client, admin)
     policy = FundPolicy.current()
 
