@@ -36,6 +36,9 @@ from smart_coop.tenancy.current import current_entity
 
 ZERO = Decimal(0)
 PROJECTION_MONTHS = 6
+# A payslip's amounts have 12 digits before the point: the budget (gross + employer
+# contributions on up to 9.99 x the gross) of a smaller gross always fits.
+MAX_MONTHLY_GROSS = Decimal("10000000000")
 # Contracts that will be invoiced unless something goes wrong: what the projection counts on.
 _PIPELINE_STATES = (Contract.State.SUBMITTED, Contract.State.APPROVED)
 
@@ -248,6 +251,8 @@ def permanent_contract_agree(
     gross = quantize(monthly_gross, entity.currency)
     if gross <= ZERO:
         raise DomainError(_("The monthly gross must be more than zero."), field="monthly_gross")
+    if gross >= MAX_MONTHLY_GROSS:
+        raise DomainError(_("The monthly gross is too large for a payslip."), field="monthly_gross")
     hours = hours_per_month if hours_per_month is not None else Decimal("164.67")
     if hours <= ZERO or hours > Decimal(744):
         raise DomainError(_("Give the hours worked per month."), field="hours_per_month")

@@ -305,3 +305,22 @@ def test_a_new_gross_cannot_start_in_a_month_the_current_contract_has_a_payslip_
     assert current.last_month is None
     salary_run_calculate(run=run, actor=None)
     assert run.payslips.filter(member=member).count() == 1
+
+
+def test_a_monthly_gross_too_large_for_a_payslip_is_refused(in_be: Entity, advisor: User) -> None:
+    member = MemberFactory()
+    month = entity_today(in_be).replace(day=1)
+
+    with pytest.raises(DomainError, match="too large") as refused:
+        permanent_contract_agree(
+            member=member,
+            monthly_gross=Decimal("999999999999.99"),
+            first_month=month,
+            actor=advisor,
+        )
+
+    assert refused.value.field == "monthly_gross"
+    assert not PermanentContract.objects.filter(member=member).exists()
+    # The month's run is not blocked by a payslip it cannot store.
+    run = salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None)
+    assert run.payslips.count() == 0
