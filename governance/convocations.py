@@ -8,12 +8,13 @@ sends only to the voters without one, and the assembly's counter shows the progr
 from __future__ import annotations
 
 from django.core.mail import EmailMessage
+from django.db import connection
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from governance.models import Assembly, Convocation, RollEntry
-from smart_coop.tenancy.current import current_entity
+from smart_coop.tenancy.current import current_entity, current_schema
 
 BATCH = 200
 
@@ -40,8 +41,33 @@ def convocation_message(*, assembly: Assembly, entry: RollEntry, language: str) 
     return EmailMessage(subject, body, None, [entry.shareholder.email])
 
 
+def convocation_lock_key(assembly: Assembly) -> tuple[str, int]:
+    """The advisory lock of an assembly's sending (the schema in it: lock keys are shared by
+    every schema of the database)."""
+    return f"{current_schema()}:governance.convocations", assembly.pk
+
+
 def convocations_send(*, assembly: Assembly) -> int:
-    """Send the missing convocations in batches; returns how many this run sent."""
+    """Send the missing convocations in batches; returns how many this run sent.
+
+    One run at a time per assembly: a second one (the admin's "send the missing convocations"
+    while the task is still at work) returns at once, instead of sending the batch the first
+    is sending a second time and failing on its convocation rows.
+    """
+    key = convocation_lock_key(assembly)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", key)
+        row = cursor.fetchone()
+    if not (row and row[0]):
+        return 0
+    try:
+        return _convocations_send(assembly)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", key)
+
+
+def _convocations_send(assembly: Assembly) -> int:
     default = current_entity().default_language
     sent = 0
     while True:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.test import Client as HttpClient
@@ -12,6 +12,7 @@ from governance import services
 from governance.models import (
     Assembly,
     Ballot,
+    Convocation,
     ElectionBallot,
     Proxy,
     Resolution,
@@ -278,3 +279,31 @@ def test_an_unused_proxy_stays_on_record_once_the_vote_is_closed(in_be: Entity) 
 
     assert refused.value.field == "state"
     assert Proxy.objects.filter(assembly=meeting).count() == 1
+
+
+def test_a_second_sending_run_waits_for_none_and_sends_nothing_twice(
+    in_be: Entity, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+    from django.db import connections
+
+    from governance.convocations import convocation_lock_key, convocations_send
+
+    shareholder(user=False)
+    meeting = assembly(convene=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        meeting = services.assembly_convene(assembly=meeting, actor=None)
+    first_run = connections.create_connection("default")
+    try:
+        with first_run.cursor() as cursor:  # the first run is sending
+            cursor.execute(
+                "SELECT pg_advisory_lock(hashtext(%s), %s)", convocation_lock_key(meeting)
+            )
+
+        assert convocations_send(assembly=meeting) == 0
+        assert (len(mail.outbox), Convocation.objects.count()) == (0, 0)
+    finally:
+        first_run.close()
+
+    assert convocations_send(assembly=meeting) == 1
+    assert (len(mail.outbox), Convocation.objects.count()) == (1, 1)
