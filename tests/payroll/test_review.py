@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client as HttpClient
 
 from invoicing import services as invoicing_services
@@ -324,3 +326,16 @@ def test_a_monthly_gross_too_large_for_a_payslip_is_refused(in_be: Entity, advis
     # The month's run is not blocked by a payslip it cannot store.
     run = salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None)
     assert run.payslips.count() == 0
+
+
+def test_the_dashboard_card_writes_amounts_in_the_currency_s_minor_unit(in_be: Entity) -> None:
+    html = render_to_string(
+        "payroll/_dashboard_card.html",
+        {
+            "last_payslip": None,
+            "budget_available": Decimal("1234567.00"),
+            "entity": SimpleNamespace(currency="HUF"),
+        },
+    )
+
+    assert ">1,234,567 HUF<" in html
