@@ -249,7 +249,6 @@ class SalaryRunAdmin(ServiceAdmin):
     def totals(self, run: SalaryRun) -> str:
         currency = current_entity().currency
         totals = services.salary_run_totals(run=run)
-        own = services.salary_run_totals(run=run, paid_out=False)
         lines = [
             (gettext("payslips"), str(totals.payslips)),
             (gettext("salary budget"), _money(totals.budget, currency)),
@@ -259,7 +258,10 @@ class SalaryRunAdmin(ServiceAdmin):
             (gettext("withholding tax"), _money(totals.withholding, currency)),
             (gettext("net"), _money(totals.net, currency)),
             (gettext("expenses"), _money(totals.expenses, currency)),
-            (gettext("to pay by this run's transfers"), _money(own.to_pay, currency)),
+            (
+                gettext("to pay by this run's transfers"),
+                _money(services.salary_run_transfer_total(run=run), currency),
+            ),
         ]
         return format_html(
             "<table>{}</table>",
@@ -397,9 +399,7 @@ class SalaryRunAdmin(ServiceAdmin):
             run=render,
             title=gettext("SEPA credit transfer file"),
             done=gettext("The SEPA file of %(object)s is ready."),
-            notes=lambda run: _money(
-                services.salary_run_totals(run=run, paid_out=False).to_pay, entity.currency
-            ),
+            notes=lambda run: _money(services.salary_run_transfer_total(run=run), entity.currency),
             finish=file,
         )
 

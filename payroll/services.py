@@ -739,7 +739,7 @@ def salary_run_mark_paid(
         return run
     _transition(run, SalaryRun.State.PAID)
     entity = current_entity()
-    to_pay = sum((amount for _member, amount in _transfer_amounts(run)), ZERO)
+    to_pay = salary_run_transfer_total(run=run)
     reference = f"salary_run:{run.pk}"
     transaction_post(
         key=f"salary_run:{run.pk}:paid",
@@ -789,6 +789,11 @@ def _transfer_amounts(run: SalaryRun) -> list[tuple[int, Decimal]]:
         .order_by("member_id")
         .values_list("member_id", "amount")
     )
+
+
+def salary_run_transfer_total(*, run: SalaryRun) -> Decimal:
+    """What the run's transfers pay in all (the SEPA file's total, the payment booked)."""
+    return sum((amount for _member, amount in _transfer_amounts(run)), ZERO)
 
 
 def salary_run_transfers(*, run: SalaryRun) -> list[Transfer]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.contrib import admin as django_admin
 from django.template.loader import render_to_string
 from django.test import Client as HttpClient
 
@@ -26,6 +27,7 @@ from payroll.services import (
     salary_run_calculate,
     salary_run_mark_paid,
     salary_run_open,
+    salary_run_transfer_total,
     salary_run_transfers,
 )
 from payroll.smoothing import (
@@ -237,6 +239,11 @@ def test_marking_a_run_paid_books_what_its_transfers_pay(in_be: Entity, advisor:
         transaction__idempotency_key=f"salary_run:{later.pk}:paid", account__code="bank"
     )
     assert bank.amount == -sum(transfer.amount for transfer in transfers)
+    # The run's page says the same total as the SEPA file.
+    total = payroll_admin._money(-bank.amount, "EUR")
+    assert salary_run_transfer_total(run=later) == -bank.amount
+    totals = str(payroll_admin.SalaryRunAdmin(SalaryRun, django_admin.site).totals(later))
+    assert f"<th>to pay by this run&#x27;s transfers</th><td>{total}</td>" in totals
 
 
 def test_the_admin_writes_each_amount_in_its_currency_s_minor_unit() -> None:
