@@ -62,8 +62,11 @@ RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud
 
 def _transition(obj: ShareOrder | Assembly | Candidacy, to_state: str) -> None:
     if to_state not in type(obj).TRANSITIONS[obj.state]:
+        # The states' labels, translated: the values are the database's words.
+        labels = dict(type(obj).State.choices)
         raise DomainError(
-            _("This cannot go from %(from)s to %(to)s.") % {"from": obj.state, "to": to_state},
+            _("This cannot go from %(from)s to %(to)s.")
+            % {"from": labels[obj.state], "to": labels[to_state]},
             field="state",
             code="illegal_transition",
         )

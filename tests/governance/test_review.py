@@ -307,3 +307,18 @@ def test_a_second_sending_run_waits_for_none_and_sends_nothing_twice(
 
     assert convocations_send(assembly=meeting) == 1
     assert (len(mail.outbox), Convocation.objects.count()) == (1, 1)
+
+
+def test_an_illegal_move_is_told_with_the_states_translated(in_be: Entity) -> None:
+    from django.utils import translation
+
+    meeting = assembly(convene=False)
+
+    with translation.override("fr"), pytest.raises(DomainError) as refused:
+        services.assembly_open(assembly=meeting, actor=None)
+
+    with translation.override("fr"):
+        draft, open_ = str(Assembly.State.DRAFT.label), str(Assembly.State.OPEN.label)
+    assert (draft, open_) != ("draft", "open")
+    assert draft in refused.value.message
+    assert open_ in refused.value.message
