@@ -24,9 +24,15 @@ from django.utils.translation import gettext as _
 from invoicing.models import Invoice
 from members.models import Contract, Member
 from payroll.conversion import salary_from_gross, salary_from_invoice
-from payroll.models import Payslip, PermanentContract, SalaryRun
+from payroll.models import Payslip, PermanentContract, ReimbursedInvoice, SalaryRun
 from payroll.parameters import parameters_in_force, payroll_category
-from payroll.services import OPEN_STATES, next_month
+from payroll.services import (
+    OPEN_STATES,
+    _expenses_total,
+    _issued_invoices_until,
+    _under_permanent_contract,
+    next_month,
+)
 from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.ledger.models import Account
@@ -70,6 +76,20 @@ class Projection:
 
 def _today() -> datetime.date:
     return timezone.localdate()
+
+
+def _expenses_to_reimburse(member: Member, end: datetime.date) -> Decimal:
+    """The expenses of the member's issued invoices of a permanent contract's months that no
+    monthly payslip reimbursed yet: in the balance now, out of it with the next payslip."""
+    total = (
+        _issued_invoices_until(end)
+        .filter(member=member)
+        .filter(_under_permanent_contract())
+        .exclude(Exists(ReimbursedInvoice.objects.filter(invoice=OuterRef("pk"))))
+        .annotate(expenses_total=_expenses_total())
+        .aggregate(total=Sum("expenses_total"))["total"]
+    )
+    return total or ZERO
 
 
 def budget_available(*, member: Member) -> Decimal:
@@ -156,7 +176,8 @@ def budget_projection(
 ) -> Projection:
     """The budget account's balance now and at the end of each of the next ``months`` months
     (the current one first): plus the budgets of contracts declared but not invoiced, less
-    each month's salary cost not yet booked (a past month's in the current month)."""
+    each month's salary cost not yet booked (a past month's, and the expenses still to
+    reimburse, in the current month)."""
     today = today or _today()
     start = today.replace(day=1)
     horizon = [start]
@@ -175,6 +196,7 @@ def budget_projection(
             if past not in booked[contract.pk]:
                 overdue += monthly_cost(contract=contract, month=past)
             past = next_month(past)
+    overdue += _expenses_to_reimburse(member, end)
     inflows = _pipeline(member, start, end)
     balance = budget_available(member=member)
     running = balance

@@ -346,3 +346,29 @@ def test_the_dashboard_card_writes_amounts_in_the_currency_s_minor_unit(in_be: E
     )
 
     assert ">1,234,567 HUF<" in html
+
+
+def test_the_projection_takes_out_the_expenses_still_to_reimburse(
+    in_be: Entity, advisor: User, inv_approve: Callable[[Contract], Contract]
+) -> None:
+    contract = ContractFactory()
+    Expense.objects.create(contract=contract, kind="travel", amount=Decimal("50.00"))
+    issued(contract, inv_approve, advisor)
+    month = contract.last_day.replace(day=1)
+    agreement = permanent_contract_agree(
+        member=contract.member, monthly_gross=Decimal("2500.00"), first_month=month, actor=advisor
+    )
+    cost = monthly_cost(contract=agreement, month=month)
+
+    # The balance holds the invoice's expenses until the month's payslip reimburses them.
+    projection = budget_projection(member=contract.member, today=contract.last_day)
+    assert projection.balance == Decimal("935.00")
+    assert projection.months[0].outflow == cost + Decimal("50.00")
+
+    salary_run_approve(
+        run=salary_run_calculate(run=salary_run_open(period=month, actor=None), actor=None),
+        actor=None,
+    )
+    projection = budget_projection(member=contract.member, today=contract.last_day)
+    assert projection.balance == Decimal("935.00") - cost - Decimal("50.00")
+    assert projection.months[0].outflow == Decimal(0)
