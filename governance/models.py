@@ -21,9 +21,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from smart_coop.money import MINOR_UNITS, quantize
 
 
 class VotingRule(models.TextChoices):
@@ -118,6 +121,20 @@ class ShareClass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} - {self.name}"
+
+    def clean(self) -> None:
+        # Purchases and redemptions are quantized and booked in this currency: one the
+        # platform does not know would fail at the first purchase.
+        if self.currency not in MINOR_UNITS:
+            raise ValidationError(
+                {"currency": _("Use one of: %(codes)s.") % {"codes": ", ".join(MINOR_UNITS)}}
+            )
+        if self.nominal_value is not None and self.nominal_value != quantize(
+            self.nominal_value, self.currency
+        ):
+            raise ValidationError(
+                {"nominal_value": _("This amount has more decimals than the currency has.")}
+            )
 
 
 class Shareholder(models.Model):

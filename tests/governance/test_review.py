@@ -144,7 +144,7 @@ def test_a_class_whose_shares_are_issued_keeps_its_value_and_currency(
         http.post(
             f"/admin/governance/shareclass/{share.pk}/change/",
             {"code": share.code, "name": "Renamed", "nominal_value": "50.00",
-             "currency": "USD", "description": "", "on_sale": "on"},
+             "currency": "SEK", "description": "", "on_sale": "on"},
         )  # fmt: skip
 
     values = {
@@ -153,7 +153,7 @@ def test_a_class_whose_shares_are_issued_keeps_its_value_and_currency(
     }
     assert values == {
         "A": ("Renamed", Decimal("30.00"), "EUR"),
-        "B": ("Renamed", Decimal("50.00"), "USD"),
+        "B": ("Renamed", Decimal("50.00"), "SEK"),
     }
     # Redeemed at what was paid in, not at a value set since.
     Statutes.objects.update_or_create(pk=1, defaults={"financial_year_start_month": today().month})
@@ -322,3 +322,23 @@ def test_an_illegal_move_is_told_with_the_states_translated(in_be: Entity) -> No
     assert (draft, open_) != ("draft", "open")
     assert draft in refused.value.message
     assert open_ in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("currency", "value", "field"),
+    [("USD", "30.00", "currency"), ("eur", "30.00", "currency"), ("HUF", "30.50", "nominal_value")],
+)
+def test_a_share_class_in_a_currency_the_platform_cannot_book_is_refused_on_its_field(
+    in_be: Entity, be_client: HttpClient, currency: str, value: str, field: str
+) -> None:
+    http = staff(be_client, Role.ENTITY_ADMIN)
+
+    response = http.post(
+        "/admin/governance/shareclass/add/",
+        {"code": "E", "name": "Euro", "nominal_value": value, "currency": currency,
+         "description": "", "on_sale": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.get(field)
+    assert not ShareClass.objects.filter(code="E").exists()
