@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, cast
 
@@ -342,3 +343,21 @@ def test_a_share_class_in_a_currency_the_platform_cannot_book_is_refused_on_its_
     assert response.status_code == 200
     assert response.context["adminform"].form.errors.get(field)
     assert not ShareClass.objects.filter(code="E").exists()
+
+
+def test_the_admin_confirmation_pages_keep_their_lists_valid(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    order = services.share_order_place(
+        shareholder=shareholder(shares=0), share_class=share_class(), quantity=1, actor=None
+    )
+    http = staff(be_client, Role.ENTITY_ADMIN)
+
+    page = http.post(
+        "/admin/governance/shareorder/",
+        {"action": "record_payment", "_selected_action": [order.pk]},
+    ).content.decode()
+
+    # A list holds list items only: the selected rows' hidden fields go inside them.
+    assert re.search(r"</li>\s*<input", page) is None
+    assert f'name="_selected_action" value="{order.pk}"></li>' in page
