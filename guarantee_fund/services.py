@@ -367,6 +367,9 @@ class _Run:
     result: PayoutsRunResult
     only: set[int] | None = None
     skip: set[int] = field(default_factory=set)
+    # Clients whose exposure cannot pass the limit during this run (``_exposure_bound``): their
+    # exposure is not read again for each chunk while their count of payouts is the same.
+    within_limit: dict[int, int] = field(default_factory=dict)
 
     def due(self) -> QuerySet[Payout]:
         due = Payout.objects.filter(state=Payout.State.SCHEDULED, due_on__lte=self.today).exclude(
@@ -384,11 +387,84 @@ def _claims(invoice_ids: list[int]) -> dict[int, Invoice]:
     ).in_bulk(invoice_ids)
 
 
+def _payouts_per_client(client_ids: set[int]) -> dict[int, int]:
+    """How many payouts each client has, in any state: a new one changes the count."""
+    if not client_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT client_id, COUNT(*) FROM {Payout._meta.db_table}
+            WHERE client_id = ANY(%s) GROUP BY client_id
+            """,  # noqa: S608 - the table name from the model, values as parameters
+            [list(client_ids)],
+        )
+        return dict(cursor.fetchall())
+
+
+def _exposure_bound(run: _Run) -> dict[int, int]:
+    """The clients of the due payouts whose exposure stays within the limit whatever this run
+    (or a concurrent one) pays of their payouts, with their count of payouts.
+
+    Within the limit: their open advances now plus, for every payout of theirs still to pay
+    (scheduled or awaiting an advisor, due or not), the most it can advance (what the client
+    owes of its invoice incl. VAT, at least its gross total: an advance is the excl.-VAT share
+    of what is owed, never more) is at most the limit. Repayments and losses only lower the
+    exposure; a payout created since (an invoice issued meanwhile) changes the count, and the
+    chunk then reads the client's exposure again. Read in one query each, outside the chunks.
+    """
+    clients = set(run.due().order_by().values_list("client_id", flat=True).distinct())
+    if not clients:
+        return {}
+    counts = _payouts_per_client(clients)
+    exposure = _client_exposure(clients)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT p.client_id,
+                   SUM(GREATEST(i.gross_total, i.gross_total - i.amount_paid - i.amount_credited))
+            FROM {Payout._meta.db_table} p
+            JOIN {Invoice._meta.db_table} i ON i.id = p.invoice_id
+            WHERE p.client_id = ANY(%s) AND p.state = ANY(%s)
+            GROUP BY p.client_id
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [list(clients), [Payout.State.SCHEDULED, Payout.State.AWAITING_APPROVAL]],
+        )
+        still_to_pay = dict(cursor.fetchall())
+    limit = run.policy.client_exposure_limit
+    return {
+        client: counts.get(client, 0)
+        for client in clients
+        if exposure.get(client, ZERO) + still_to_pay.get(client, ZERO) <= limit
+    }
+
+
+def _within_limit(run: _Run, client_ids: set[int]) -> set[int]:
+    """Of these clients, those still within their limit whatever is paid (``_exposure_bound``):
+    their count of payouts is what it was (read in the chunk's transaction); a client with a
+    new payout is read from the ledger from then on."""
+    known = {
+        client: run.within_limit[client] for client in client_ids if client in run.within_limit
+    }
+    counts = _payouts_per_client(set(known))
+    changed = {client for client, count in known.items() if counts.get(client, 0) != count}
+    for client in changed:
+        run.within_limit.pop(client, None)
+    return set(known) - changed
+
+
 def _hold_or_cancel(run: _Run, payouts: list[Payout]) -> list[Payout]:
     """Cancel the payouts of credited invoices, hold those above their client's exposure
-    limit (not approved) for an advisor; return the others, to pay."""
+    limit (not approved) for an advisor; return the others, to pay.
+
+    The exposure of a client is read from the ledger in this chunk's transaction, unless the
+    client is one the run found within its limit whatever is paid (``_exposure_bound``): a
+    concurrent run works on other payouts (``skip_locked``), and whatever it pays of this
+    client's was counted in that bound, so no payout of such a client can pass the limit."""
     invoices = _claims([payout.invoice_id for payout in payouts])
-    exposure = _client_exposure({payout.client_id for payout in payouts})
+    clients = {payout.client_id for payout in payouts}
+    within_limit = _within_limit(run, clients)
+    exposure = _client_exposure(clients - within_limit)
     limit = run.policy.client_exposure_limit
     to_pay: list[Payout] = []
     for payout in payouts:
@@ -399,7 +475,12 @@ def _hold_or_cancel(run: _Run, payouts: list[Payout]) -> list[Payout]:
             continue
         advance = open_claim(invoice)
         opened = exposure.get(payout.client_id, ZERO)
-        if payout.approved_by_id is None and advance and opened + advance > limit:
+        if (
+            payout.approved_by_id is None
+            and advance
+            and payout.client_id not in within_limit
+            and opened + advance > limit
+        ):
             _state_set(payout, Payout.State.AWAITING_APPROVAL)
             run.result.awaiting_approval.append(payout.contract_id)
             continue
@@ -419,6 +500,7 @@ def _with_payslips(run: _Run, to_pay: list[Payout]) -> list[tuple[Payout, Paysli
         on=run.today,
         paid_out=True,
         actor=run.actor,
+        reload=False,
     )
     paying = []
     for payout in to_pay:
@@ -578,6 +660,7 @@ def payouts_run(
     while payouts_schedule_missing():
         pass
     run.result.reconciled = advances_reconcile_all()
+    run.within_limit = _exposure_bound(run)
     while True:
         try:
             with transaction.atomic():

@@ -492,7 +492,12 @@ def salary_run_calculate(*, run: SalaryRun, actor: User | None) -> SalaryRun:
 
 @transaction.atomic
 def payslips_for_invoices(
-    *, invoice_ids: Sequence[int], on: datetime.date, paid_out: bool, actor: User | None
+    *,
+    invoice_ids: Sequence[int],
+    on: datetime.date,
+    paid_out: bool,
+    actor: User | None,
+    reload: bool = True,
 ) -> dict[int, Payslip]:
     """The fixed-term payslips of these invoices, computed now: the guarantee fund's payout.
 
@@ -501,7 +506,9 @@ def payslips_for_invoices(
     for each invoice that is due (issued, work ended by ``on``, member not under a permanent
     contract) and has none yet, marked ``paid_out`` when its booking and transfer are made by
     the caller instead of the run. Returns every one of these invoices' payslips (existing ones
-    as they are): calling it again computes nothing twice.
+    as they are): calling it again computes nothing twice. ``reload`` False: the payslips it
+    computes are returned as it wrote them (their ``created_at`` read on access) instead of read
+    back, and only the others are read: the same values, without reading back thousands of rows.
     """
     period = on.replace(day=1)
     run = salary_run_open(period=period, actor=actor)
@@ -510,18 +517,63 @@ def payslips_for_invoices(
     run = _locked(run)
     list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).values_list("pk"))
     due = [row for row in _due(run, invoice_ids) if row.last_day <= on]
-    _payslips_write(run, _fixed_term(run, _Parameters(current_entity()), due, paid_out=paid_out))
+    new = _fixed_term(run, _Parameters(current_entity()), due, paid_out=paid_out)
+    ids = _payslips_write(run, new)
     if run.state == SalaryRun.State.DRAFT:
         run.state = SalaryRun.State.CALCULATED
         run.calculated_at = timezone.now()
         run.save(update_fields=["state", "calculated_at", "updated_at"])
+    written = {} if reload else _payslips_as_written(run, ids, new)
     return {
-        payslip.invoice_id: payslip
-        for payslip in Payslip.objects.filter(
-            invoice_id__in=invoice_ids, kind=Payslip.Kind.FIXED_TERM
-        )
-        if payslip.invoice_id is not None
+        **{
+            payslip.invoice_id: payslip
+            for payslip in Payslip.objects.filter(
+                invoice_id__in=[pk for pk in invoice_ids if pk not in written],
+                kind=Payslip.Kind.FIXED_TERM,
+            )
+            if payslip.invoice_id is not None
+        },
+        **written,
     }
+
+
+def _payslips_as_written(
+    run: SalaryRun, ids: Sequence[int], new: Sequence[_NewPayslip]
+) -> dict[int, Payslip]:
+    """Invoice id -> the payslip ``_payslips_write`` stored for it, built from what it wrote
+    (as the database holds it; ``created_at`` is deferred: read on access)."""
+    names = [f.attname for f in Payslip._meta.concrete_fields if f.attname != "created_at"]
+    written = {}
+    for pk, slip in zip(ids, new, strict=True):
+        if slip.invoice_id is None:
+            continue
+        row = {
+            "id": pk,
+            "run_id": run.pk,
+            "member_id": slip.member_id,
+            "kind": slip.kind,
+            "invoice_id": slip.invoice_id,
+            "permanent_contract_id": slip.permanent_contract_id,
+            "corrects_id": slip.corrects_id,
+            "reason": slip.reason,
+            "paid_out": slip.paid_out,
+            "parameters_id": slip.parameters.pk,
+            "budget": slip.salary.budget,
+            "gross": slip.salary.gross,
+            "employer_contributions": slip.salary.employer_contributions,
+            "employee_contributions": slip.salary.employee_contributions,
+            "taxable": slip.salary.taxable,
+            "withholding": slip.salary.withholding,
+            "net": slip.salary.net,
+            "expenses": slip.salary.expenses,
+            "budget_remainder": slip.salary.budget_remainder,
+            "currency": slip.salary.currency,
+            "is_estimate": slip.salary.is_estimate,
+        }
+        written[slip.invoice_id] = Payslip.from_db(
+            Payslip.objects.db, names, [row[name] for name in names]
+        )
+    return written
 
 
 @transaction.atomic
