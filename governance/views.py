@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -458,12 +459,22 @@ def proxy_give(request: HttpRequest, pk: int) -> HttpResponse:
     holder = _shareholder(request)
     form = ProxyForm(request.POST)
     if form.is_valid():
-        email = form.cleaned_data["holder_email"].lower()
-        proxy_holder = (
-            Shareholder.objects.filter(email=email).first()
-            or Shareholder.objects.filter(user__email=email).first()
+        email = form.cleaned_data["holder_email"]
+        # Among the voters on this roll (a person and their company may share an address),
+        # whatever the case the address was written in.
+        found = list(
+            Shareholder.objects.filter(
+                Q(email__iexact=email) | Q(user__email__iexact=email),
+                pk__in=RollEntry.objects.filter(assembly=assembly).values("shareholder_id"),
+            ).distinct()[:2]
         )
+        proxy_holder = found[0] if len(found) == 1 else None
         try:
+            if len(found) > 1:
+                raise DomainError(
+                    _("Several shareholders on the roll have this email address."),
+                    field="holder_email",
+                )
             if holder is None or proxy_holder is None:
                 raise DomainError(
                     _("No shareholder on the roll has this email address."), field="holder_email"

@@ -361,3 +361,24 @@ def test_the_admin_confirmation_pages_keep_their_lists_valid(
     # A list holds list items only: the selected rows' hidden fields go inside them.
     assert re.search(r"</li>\s*<input", page) is None
     assert f'name="_selected_action" value="{order.pk}"></li>' in page
+
+
+def test_a_proxy_in_the_portal_goes_to_the_holder_on_the_roll_with_that_email(
+    in_be: Entity, be_client: HttpClient
+) -> None:
+    from governance.models import Shareholder
+
+    grantor, holder = shareholder(), shareholder(user=False)
+    late = shareholder(user=False, on=today())  # registered after the record date
+    Shareholder.objects.filter(pk=holder.pk).update(email="Anna.Peeters@Example.org", name="Zoe")
+    Shareholder.objects.filter(pk=late.pk).update(email="anna.peeters@example.org", name="Anna")
+    meeting = assembly()
+    assert grantor.user is not None
+    http = be_client
+    http.post("/accounts/login/", {"username": grantor.user.email, "password": PASSWORD})
+
+    http.post(
+        f"/governance/assemblies/{meeting.pk}/proxy/", {"holder_email": "anna.peeters@example.org"}
+    )
+
+    assert list(Proxy.objects.values_list("holder__shareholder_id", flat=True)) == [holder.pk]
