@@ -457,13 +457,14 @@ def _exposure_bound(run: _Run) -> dict[int, int]:
     owes of its invoice incl. VAT, at least its gross total: an advance is the excl.-VAT share
     of what is owed, never more) is at most the limit. Repayments and losses only lower the
     exposure; a payout created since (an invoice issued meanwhile) changes the count, and the
-    chunk then reads the client's exposure again. Read in one query each, outside the chunks.
+    chunk then reads the client's exposure again. One query each, outside the chunks, in this
+    order: the counts, what is still to pay, then the open advances (a payout paid meanwhile by
+    a concurrent run is counted twice, never missed).
     """
     clients = set(run.due().order_by().values_list("client_id", flat=True).distinct())
     if not clients:
         return {}
     counts = _payouts_per_client(clients)
-    exposure = _client_exposure(clients)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -477,6 +478,7 @@ def _exposure_bound(run: _Run) -> dict[int, int]:
             [list(clients), [Payout.State.SCHEDULED, Payout.State.AWAITING_APPROVAL]],
         )
         still_to_pay = dict(cursor.fetchall())
+    exposure = _client_exposure(clients)
     limit = run.policy.client_exposure_limit
     return {
         client: counts.get(client, 0)
