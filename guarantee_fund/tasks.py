@@ -12,7 +12,7 @@ from guarantee_fund import tasks_coverage  # noqa: F401
 
 
 @shared_task(name="guarantee_fund.payouts_run", acks_late=True, reject_on_worker_lost=True)
-def payouts_run_task(*, as_of: str | None = None, chunk: int = 500) -> dict[str, list[int]]:
+def payouts_run_task(*, as_of: str | None = None, chunk: int | None = None) -> dict[str, list[int]]:
     """Pay the entity's due payouts (hourly, per entity, from beat).
 
     ``acks_late`` + ``reject_on_worker_lost``: a worker killed in the middle leaves the message
@@ -22,7 +22,7 @@ def payouts_run_task(*, as_of: str | None = None, chunk: int = 500) -> dict[str,
     from .services import payouts_run
 
     day = datetime.date.fromisoformat(as_of) if as_of else None
-    result = payouts_run(as_of=day, chunk=chunk)
+    result = payouts_run(as_of=day) if chunk is None else payouts_run(as_of=day, chunk=chunk)
     return {
         "paid": result.paid,
         "awaiting_approval": result.awaiting_approval,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 from schwifty import BIC, IBAN
 from sepaxml.utils import int_to_decimal_str
-from text_unidecode import unidecode  # type: ignore[import-untyped]  # sepaxml's own cleaning
+from text_unidecode import unidecode  # sepaxml's own cleaning
 
 from smart_coop.money import quantize
 
