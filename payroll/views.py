@@ -21,8 +21,14 @@ from members.selectors import member_for_user
 from members.services import entity_today
 from payroll import selectors
 from payroll.documents import payslip_pdf
-from payroll.smoothing import budget_projection
+from payroll.smoothing import (
+    Projection,
+    budget_available,
+    budget_projection,
+    member_permanent_contract,
+)
 from smart_coop.accounts.models import User
+from smart_coop.errors import DomainError
 from smart_coop.money import MINOR_UNITS
 from smart_coop.tenancy.current import current_entity
 
@@ -111,7 +117,19 @@ def budget(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     if member is None:
         return _no_member_file(request)
-    projection = budget_projection(member=member)
+    try:
+        projection = budget_projection(member=member)
+    except DomainError as error:
+        # A declared contract on a day no payroll parameters cover: the balance still shows.
+        messages.error(
+            request, _("The projection cannot be computed: %(reason)s") % {"reason": error}
+        )
+        projection = Projection(
+            contract=member_permanent_contract(member=member, month=entity_today(current_entity())),
+            currency=current_entity().currency,
+            balance=budget_available(member=member),
+            months=[],
+        )
     months = projection.months
     # The bars' scale: the largest balance in the table, so that every bar fits.
     scale = max([abs(month.balance) for month in months] + [abs(projection.balance)])

@@ -29,7 +29,7 @@ from payroll.smoothing import budget_available, budget_projection, permanent_con
 from smart_coop.accounts.models import User
 from smart_coop.tenancy.models import Entity
 from tests.conftest import entity_host
-from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.factories import PASSWORD, ContractFactory, MemberFactory, UserFactory
 from tests.payroll.conftest import issued_and_paid
 
 # The payslip of a Belgian fixed-term contract invoiced 1,000.00 excl. VAT, without expenses:
@@ -403,3 +403,24 @@ def test_without_a_permanent_contract_the_budget_page_shows_no_projection(
     assert "Agreed monthly gross salary" not in page
     assert "Projected activity budget" not in page
     assert "Movements" in page
+
+
+def test_the_budget_page_shows_the_balance_when_a_contract_has_no_parameters(
+    in_be: Entity, inv_issued_invoice: Invoice, be_client: HttpClient
+) -> None:
+    member = inv_issued_invoice.member
+    # An approved contract on a day before the entity's first payroll parameters.
+    old = ContractFactory(member=member)
+    Contract.objects.filter(pk=old.pk).update(
+        state=Contract.State.APPROVED,
+        first_day=datetime.date(2024, 6, 3),
+        last_day=datetime.date(2024, 6, 4),
+    )
+
+    log_in(be_client, member.user)
+    page = be_client.get("/budget/", follow=True)
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "The projection cannot be computed" in text
+    assert "935.00" in text or "935,00" in text
