@@ -38,15 +38,10 @@ from governance.models import (
     ShareOrder,
     Statutes,
 )
+from members.admin import admin_actor
 from members.services import entity_today
-from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.current import current_entity
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _each(
@@ -142,7 +137,7 @@ class ShareOrderAdmin(admin.ModelAdmin):
         return False
 
     def has_record_permission(self, request: HttpRequest) -> bool:
-        return _actor(request).has_perm("governance.record_share_payment")
+        return admin_actor(request).has_perm("governance.record_share_payment")
 
     @admin.action(
         description=_("Record the transfer of the selected purchases"), permissions=["record"]
@@ -157,7 +152,7 @@ class ShareOrderAdmin(admin.ModelAdmin):
             _each(
                 request, queryset,
                 lambda order: services.share_order_pay(order=order, paid_on=paid_on,
-                                                       actor=_actor(request)),
+                                                       actor=admin_actor(request)),
                 gettext("Purchases paid"),
             )  # fmt: skip
             return None
@@ -178,7 +173,7 @@ class ShareOrderAdmin(admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[ShareOrder]) -> None:
         _each(
             request, queryset,
-            lambda order: services.share_order_cancel(order=order, actor=_actor(request)),
+            lambda order: services.share_order_cancel(order=order, actor=admin_actor(request)),
             gettext("Purchases cancelled"),
         )  # fmt: skip
 
@@ -294,7 +289,7 @@ class AssemblyAdmin(admin.ModelAdmin):
             obj.vote_cap_percent = statutes.vote_cap_percent
             obj.proxies_per_holder = statutes.proxies_per_holder
             obj.allow_vote_change = statutes.allow_vote_change
-            obj.created_by = _actor(request)
+            obj.created_by = admin_actor(request)
         super().save_model(request, obj, form, change)
 
     @admin.display(description=_("convocations"))
@@ -313,7 +308,7 @@ class AssemblyAdmin(admin.ModelAdmin):
     # Without ``permissions`` an action is offered to anyone who may read the list (advisors,
     # accountants): convening, opening and closing are the organisers'.
     def has_organise_permission(self, request: HttpRequest) -> bool:
-        return _actor(request).has_perm("governance.organise_assembly")
+        return admin_actor(request).has_perm("governance.organise_assembly")
 
     @admin.action(
         description=_("Convene (checks the notice, freezes the roll, sends convocations)"),
@@ -321,19 +316,19 @@ class AssemblyAdmin(admin.ModelAdmin):
     )
     def convene(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
-              lambda a: services.assembly_convene(assembly=a, actor=_actor(request)),
+              lambda a: services.assembly_convene(assembly=a, actor=admin_actor(request)),
               gettext("Convened"))  # fmt: skip
 
     @admin.action(description=_("Open the vote"), permissions=["organise"])
     def open_vote(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
-              lambda a: services.assembly_open(assembly=a, actor=_actor(request)),
+              lambda a: services.assembly_open(assembly=a, actor=admin_actor(request)),
               gettext("Vote opened"))  # fmt: skip
 
     @admin.action(description=_("Close the vote and publish the results"), permissions=["organise"])
     def close_vote(self, request: HttpRequest, queryset: QuerySet[Assembly]) -> None:
         _each(request, queryset,
-              lambda a: services.assembly_close(assembly=a, actor=_actor(request)),
+              lambda a: services.assembly_close(assembly=a, actor=admin_actor(request)),
               gettext("Vote closed"))  # fmt: skip
 
     @admin.action(description=_("Send the missing convocations"), permissions=["organise"])
@@ -366,13 +361,13 @@ class CandidacyAdmin(admin.ModelAdmin):
         return False
 
     def has_review_permission(self, request: HttpRequest) -> bool:
-        return _actor(request).has_perm("governance.review_candidacy")
+        return admin_actor(request).has_perm("governance.review_candidacy")
 
     @admin.action(description=_("Eligible"), permissions=["review"])
     def mark_eligible(self, request: HttpRequest, queryset: QuerySet[Candidacy]) -> None:
         _each(request, queryset,
               lambda c: services.candidacy_review(candidacy=c, eligible=True, reason="",
-                                                  actor=_actor(request)),
+                                                  actor=admin_actor(request)),
               gettext("Marked eligible"))  # fmt: skip
 
     @admin.action(description=_("Not eligible (give the reason)"), permissions=["review"])
@@ -384,7 +379,7 @@ class CandidacyAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             _each(request, queryset,
                   lambda c: services.candidacy_review(candidacy=c, eligible=False, reason=reason,
-                                                      actor=_actor(request)),
+                                                      actor=admin_actor(request)),
                   gettext("Marked not eligible"))  # fmt: skip
             return None
         return TemplateResponse(

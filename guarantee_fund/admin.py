@@ -29,17 +29,9 @@ from guarantee_fund.coverage import percent
 from guarantee_fund.models import CoverageSnapshot, FundPolicy, Payout, PayoutBatch
 from guarantee_fund.selectors import client_open_advances
 from guarantee_fund.views import PER_CLIENT_PERMISSION, dashboard_context
-from members.admin import ServiceAdmin
+from members.admin import ServiceAdmin, admin_actor
 from members.forms_admin import ConfirmForm
-from smart_coop.accounts.models import User
 from smart_coop.tenancy.current import current_entity
-
-
-def _actor(request: HttpRequest) -> User:
-    # The admin site lets in active staff users only: never anonymous here.
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _today() -> datetime.date:
@@ -165,7 +157,7 @@ class PayoutAdmin(ReadOnlyAdmin, ServiceAdmin):
         return [QUEUE_RANK.asc(), "due_on", "pk"]
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
-        return _actor(request).has_perm("guarantee_fund.approve_payout")
+        return admin_actor(request).has_perm("guarantee_fund.approve_payout")
 
     def object_action_allowed(self, obj: Payout, name: str) -> bool:
         return obj.state == Payout.State.AWAITING_APPROVAL
@@ -188,7 +180,7 @@ class PayoutAdmin(ReadOnlyAdmin, ServiceAdmin):
     ) -> HttpResponse | None:
         from guarantee_fund.services import open_claim, payout_approve
 
-        actor = _actor(request)
+        actor = admin_actor(request)
         limit = FundPolicy.current().client_exposure_limit
         return self.form_action(
             request,
@@ -330,7 +322,7 @@ class CoverageSnapshotAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         extra = {
-            **dashboard_context(per_client=_actor(request).has_perm(PER_CLIENT_PERMISSION)),
+            **dashboard_context(per_client=admin_actor(request).has_perm(PER_CLIENT_PERMISSION)),
             **(extra_context or {}),
             "title": gettext("The guarantee fund"),
         }

@@ -56,22 +56,10 @@ from invoicing.statements import (
     statement_import,
     statement_line_match,
 )
-from members.admin import ReadOnlyInline, ServiceAdmin
+from members.admin import ReadOnlyInline, ServiceAdmin, admin_actor, admin_can
 from members.services import entity_today
-from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.tenancy.current import current_entity
-
-
-def _actor(request: HttpRequest) -> User:
-    # The admin site lets in active staff users only: never anonymous here.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _can(request: HttpRequest, permission: str) -> bool:
-    return _actor(request).has_perm(permission)
 
 
 def _today() -> datetime.date:
@@ -82,7 +70,7 @@ class InvoicePartInline(ReadOnlyInline):
     """A part of the invoice's file: whoever may see the invoice sees it."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _can(request, "invoicing.view_invoice")
+        return admin_can(request, "invoicing.view_invoice")
 
 
 class InvoiceLineInline(InvoicePartInline):
@@ -220,13 +208,13 @@ class InvoiceAdmin(ServiceAdmin):
         return False
 
     def has_issue_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.issue_invoice")
+        return admin_can(request, "invoicing.issue_invoice")
 
     def has_record_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.record_payment")
+        return admin_can(request, "invoicing.record_payment")
 
     def has_write_off_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.write_off_invoice")
+        return admin_can(request, "invoicing.write_off_invoice")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Invoice], search_term: str
@@ -291,7 +279,7 @@ class InvoiceAdmin(ServiceAdmin):
 
     @admin.action(description=_("Credit the selected invoices"), permissions=["issue"])
     def credit_note(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
 
         def run(invoice: Invoice, data: dict[str, Any]) -> Invoice:
             return services.credit_note_issue(
@@ -324,7 +312,7 @@ class InvoiceAdmin(ServiceAdmin):
     def record_payment(
         self, request: HttpRequest, queryset: QuerySet[Invoice]
     ) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -350,7 +338,7 @@ class InvoiceAdmin(ServiceAdmin):
         description=_("Write off the selected invoices in collection"), permissions=["write_off"]
     )
     def write_off(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -408,13 +396,13 @@ class InvoiceAdmin(ServiceAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = {**(extra_context or {})}
-        if _can(request, "invoicing.view_invoice"):
+        if admin_can(request, "invoicing.view_invoice"):
             extra["sales_journal_url"] = reverse("admin:invoicing_invoice_sales_journal")
         return super().changelist_view(request, extra)
 
     def sales_journal_view(self, request: HttpRequest) -> HttpResponseBase:
         """The period's invoices and credit notes as a CSV or XLSX file."""
-        if not _can(request, "invoicing.view_invoice"):
+        if not admin_can(request, "invoicing.view_invoice"):
             raise PermissionDenied
         if "date_from" in request.GET:
             form = SalesJournalForm(request.GET)
@@ -552,7 +540,7 @@ class BankStatementAdmin(ServiceAdmin):
 
     # Importing records payments: it takes both the right to add statements and to record them.
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.add_bankstatement") and _can(
+        return admin_can(request, "invoicing.add_bankstatement") and admin_can(
             request, "invoicing.record_payment"
         )
 
@@ -589,7 +577,7 @@ class BankStatementAdmin(ServiceAdmin):
             if form.is_valid():
                 try:
                     result = statement_import(
-                        file_bytes=form.cleaned_data["file"].read(), actor=_actor(request)
+                        file_bytes=form.cleaned_data["file"].read(), actor=admin_actor(request)
                     )
                 except DomainError as error:
                     form.add_error("file", error.message)
@@ -679,7 +667,7 @@ class StatementLineAdmin(ServiceAdmin):
         return False
 
     def has_match_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "invoicing.change_statementline") and _can(
+        return admin_can(request, "invoicing.change_statementline") and admin_can(
             request, "invoicing.record_payment"
         )
 
@@ -700,7 +688,7 @@ class StatementLineAdmin(ServiceAdmin):
     def match_to_invoice(
         self, request: HttpRequest, queryset: QuerySet[StatementLine]
     ) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,

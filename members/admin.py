@@ -62,15 +62,15 @@ from smart_coop.errors import DomainError
 from smart_coop.tenancy.current import current_entity
 
 
-def _actor(request: HttpRequest) -> User:
-    # The admin site lets in active staff users only: never anonymous here.
+def admin_actor(request: HttpRequest) -> User:
+    """The user of an admin request: the admin site lets in active staff users only."""
     user = request.user
     assert isinstance(user, User)
     return user
 
 
-def _can(request: HttpRequest, permission: str) -> bool:
-    return _actor(request).has_perm(permission)
+def admin_can(request: HttpRequest, permission: str) -> bool:
+    return admin_actor(request).has_perm(permission)
 
 
 class ServiceAdmin(admin.ModelAdmin):
@@ -294,7 +294,7 @@ class AdvisorFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value == "mine":
-            return queryset.filter(**{self.field: _actor(request)})
+            return queryset.filter(**{self.field: admin_actor(request)})
         if value == "none":
             return queryset.filter(**{f"{self.field}__isnull": True})
         if value and value.isdigit():
@@ -551,7 +551,7 @@ class ContractAdmin(ServiceAdmin):
         return False
 
     def has_review_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "members.review_contract")
+        return admin_can(request, "members.review_contract")
 
     @admin.display(description=_("price excl. VAT"), ordering="price")
     def price_text(self, contract: Contract) -> str:
@@ -578,7 +578,9 @@ class ContractAdmin(ServiceAdmin):
 
     def has_invoice_permission(self, request: HttpRequest) -> bool:
         # Deciding to invoice early is a reviewer's call, not the accountants'.
-        return _can(request, "members.review_contract") and _can(request, "invoicing.issue_invoice")
+        return admin_can(request, "members.review_contract") and admin_can(
+            request, "invoicing.issue_invoice"
+        )
 
     def object_action_allowed(self, obj: Contract, name: str) -> bool:
         if name == "issue_invoice":
@@ -604,7 +606,7 @@ class ContractAdmin(ServiceAdmin):
 
     @admin.action(description=_("Approve the selected contracts"), permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Contract]) -> HttpResponse | None:
-        actor, today = _actor(request), services.entity_today(current_entity())
+        actor, today = admin_actor(request), services.entity_today(current_entity())
         queryset = queryset.select_related("member__user", "client")
         late = [
             contract
@@ -634,7 +636,7 @@ class ContractAdmin(ServiceAdmin):
 
     @admin.action(description=_("Reject the selected contracts"), permissions=["review"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Contract]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset.select_related("member__user", "client"),
@@ -653,7 +655,7 @@ class ContractAdmin(ServiceAdmin):
     def request_changes(
         self, request: HttpRequest, queryset: QuerySet[Contract]
     ) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset.select_related("member__user", "client"),
@@ -673,7 +675,7 @@ class ContractAdmin(ServiceAdmin):
         """Invoice an approved contract before its work ends (otherwise done the day after)."""
         from invoicing import services as invoicing_services
 
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset.select_related("member__user", "client"),
@@ -753,10 +755,12 @@ class MemberAdmin(ServiceAdmin):
     def save_model(self, request: HttpRequest, obj: Member, form: Any, change: bool) -> None:
         data = services.MemberInput(**{name: form.cleaned_data[name] for name in MEMBER_FIELDS})
         if change:
-            member = services.member_update(member=obj, data=data, actor=_actor(request))
+            member = services.member_update(member=obj, data=data, actor=admin_actor(request))
             if "advisor" in form.changed_data:
                 member = services.member_advisor_set(
-                    member=member, advisor=form.cleaned_data.get("advisor"), actor=_actor(request)
+                    member=member,
+                    advisor=form.cleaned_data.get("advisor"),
+                    actor=admin_actor(request),
                 )
         else:
             member = services.member_onboard(
@@ -778,7 +782,7 @@ class MemberAdmin(ServiceAdmin):
 
     @admin.action(description=_("Change the state of the selected members"), permissions=["change"])
     def change_state(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset.select_related("user"),
@@ -829,17 +833,17 @@ class ClientAdmin(ServiceAdmin):
         return False
 
     def has_status_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "members.change_client")
+        return admin_can(request, "members.change_client")
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
         data = services.ClientInput(**{name: form.cleaned_data[name] for name in CLIENT_FIELDS})
-        client = services.client_create(data=data, actor=_actor(request))
+        client = services.client_create(data=data, actor=admin_actor(request))
         obj.pk = client.pk
         obj.refresh_from_db()
 
     @admin.action(description=_("Set the status of the selected clients"), permissions=["status"])
     def set_status(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -923,7 +927,7 @@ class EmploymentDeclarationAdmin(ServiceAdmin):
         return False
 
     def has_record_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "members.change_employmentdeclaration")
+        return admin_can(request, "members.change_employmentdeclaration")
 
     @admin.display(description=_("member"), ordering="contract__member__user__last_name")
     def member(self, declaration: EmploymentDeclaration) -> str:
@@ -947,7 +951,7 @@ class EmploymentDeclarationAdmin(ServiceAdmin):
         form_class: type[forms.Form],
         title: str,
     ) -> HttpResponse | None:
-        actor, to_state = _actor(request), DECLARATION_TARGETS[name]
+        actor, to_state = admin_actor(request), DECLARATION_TARGETS[name]
         return self.form_action(
             request,
             queryset.select_related("contract"),
@@ -1063,7 +1067,7 @@ class PartnerAdmin(ServiceAdmin):
     @admin.action(description=_("Issue a new API token"), permissions=["change"])
     def issue_token(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse | None:
         def issue(partner: Partner, data: dict[str, Any]) -> str:
-            return services.partner_token_issue(partner=partner, actor=_actor(request))
+            return services.partner_token_issue(partner=partner, actor=admin_actor(request))
 
         def show(results: list[tuple[Any, Any]]) -> HttpResponse:
             # The keys are shown on this page only: not put in a message, which is stored.

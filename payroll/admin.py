@@ -45,7 +45,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.admin import ReadOnlyInline, ServiceAdmin
+from members.admin import ReadOnlyInline, ServiceAdmin, admin_actor, admin_can
 from members.forms_admin import ConfirmForm
 from members.services import entity_today
 from payroll import dmfa, services, smoothing
@@ -68,7 +68,6 @@ from payroll.models import (
     SalaryRun,
 )
 from payroll.sepa import CURRENCY as SEPA_CURRENCY
-from smart_coop.accounts.models import User
 from smart_coop.errors import DomainError
 from smart_coop.ledger import exports as journal
 from smart_coop.ledger.models import Entry
@@ -77,17 +76,6 @@ from smart_coop.tenancy.current import current_entity
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZERO = Decimal("0.00")
-
-
-def _actor(request: HttpRequest) -> User:
-    # The admin site lets in active staff users only: never anonymous here.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _can(request: HttpRequest, permission: str) -> bool:
-    return _actor(request).has_perm(permission)
 
 
 def _today() -> datetime.date:
@@ -198,7 +186,7 @@ class SalaryRunAdmin(ServiceAdmin):
 
     # A new run is opened for a month (the form asks which); runs are changed by actions only.
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "payroll.approve_salaryrun")
+        return admin_can(request, "payroll.approve_salaryrun")
 
     def has_change_permission(self, request: HttpRequest, obj: SalaryRun | None = None) -> bool:
         return False
@@ -207,10 +195,10 @@ class SalaryRunAdmin(ServiceAdmin):
         return False
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "payroll.approve_salaryrun")
+        return admin_can(request, "payroll.approve_salaryrun")
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "payroll.export_salaryrun")
+        return admin_can(request, "payroll.export_salaryrun")
 
     def get_fields(self, request: HttpRequest, obj: SalaryRun | None = None) -> list[Any]:
         return list(self.RUN_FIELDS) if obj is not None else ["period"]
@@ -219,7 +207,9 @@ class SalaryRunAdmin(ServiceAdmin):
         return list(self.RUN_FIELDS) if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: SalaryRun, form: Any, change: bool) -> None:
-        run = services.salary_run_open(period=form.cleaned_data["period"], actor=_actor(request))
+        run = services.salary_run_open(
+            period=form.cleaned_data["period"], actor=admin_actor(request)
+        )
         obj.pk = run.pk
         obj.refresh_from_db()
 
@@ -307,7 +297,7 @@ class SalaryRunAdmin(ServiceAdmin):
 
     @admin.action(description=_("Calculate the selected runs"), permissions=["approve"])
     def calculate(self, request: HttpRequest, queryset: QuerySet[SalaryRun]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self._confirmed(
             request,
             queryset,
@@ -318,7 +308,7 @@ class SalaryRunAdmin(ServiceAdmin):
 
     @admin.action(description=_("Approve the selected runs"), permissions=["approve"])
     def approve(self, request: HttpRequest, queryset: QuerySet[SalaryRun]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self._confirmed(
             request,
             queryset,
@@ -329,7 +319,7 @@ class SalaryRunAdmin(ServiceAdmin):
 
     @admin.action(description=_("Mark the selected runs paid"), permissions=["approve"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[SalaryRun]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -347,7 +337,7 @@ class SalaryRunAdmin(ServiceAdmin):
     def mark_exported(
         self, request: HttpRequest, queryset: QuerySet[SalaryRun]
     ) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self._confirmed(
             request,
             queryset,
@@ -465,7 +455,7 @@ class PayslipLineInline(ReadOnlyInline):
     fields = ["position", "code", "label", "base", "rate", "amount"]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _can(request, "payroll.view_payslip")
+        return admin_can(request, "payroll.view_payslip")
 
 
 class ReimbursedInvoiceInline(ReadOnlyInline):
@@ -473,7 +463,7 @@ class ReimbursedInvoiceInline(ReadOnlyInline):
     fields = ["invoice", "expenses"]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _can(request, "payroll.view_payslip")
+        return admin_can(request, "payroll.view_payslip")
 
 
 @admin.register(Payslip)
@@ -539,7 +529,7 @@ class PayslipAdmin(ServiceAdmin):
         return False
 
     def has_correct_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "payroll.correct_payslip")
+        return admin_can(request, "payroll.correct_payslip")
 
     @admin.display(description=_("member"), ordering="member__user__last_name")
     def member_name(self, payslip: Payslip) -> str:
@@ -562,7 +552,7 @@ class PayslipAdmin(ServiceAdmin):
 
     @admin.action(description=_("Correct the selected payslips"), permissions=["correct"])
     def correct(self, request: HttpRequest, queryset: QuerySet[Payslip]) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -670,7 +660,7 @@ class PermanentContractAdmin(ServiceAdmin):
         return False
 
     def has_end_permission(self, request: HttpRequest) -> bool:
-        return _can(request, "payroll.change_permanentcontract")
+        return admin_can(request, "payroll.change_permanentcontract")
 
     def get_fields(self, request: HttpRequest, obj: PermanentContract | None = None) -> list[Any]:
         if obj is None:
@@ -690,7 +680,7 @@ class PermanentContractAdmin(ServiceAdmin):
             member=data["member"],
             monthly_gross=data["monthly_gross"],
             first_month=data["first_month"],
-            actor=_actor(request),
+            actor=admin_actor(request),
             hours_per_month=data["hours_per_month"],
             note=data["note"],
         )
@@ -768,7 +758,7 @@ class PermanentContractAdmin(ServiceAdmin):
     def end(
         self, request: HttpRequest, queryset: QuerySet[PermanentContract]
     ) -> HttpResponse | None:
-        actor = _actor(request)
+        actor = admin_actor(request)
         return self.form_action(
             request,
             queryset,
@@ -805,7 +795,7 @@ class PayrollParametersAdmin(ServiceAdmin):
     date_hierarchy = "valid_from"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _actor(request).has_perm("payroll.add_payrollparameters")
+        return admin_actor(request).has_perm("payroll.add_payrollparameters")
 
     def has_change_permission(
         self, request: HttpRequest, obj: PayrollParameters | None = None
