@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from guarantee_fund.models import Payout
 from invoicing.models import Invoice
 from members.models import Member
+from members.services import entity_today
 from payroll.conversion import Salary, salary_from_gross, salary_from_invoice
 from payroll.models import (
     PayrollParameters,
@@ -596,7 +597,7 @@ def payslip_correct(
         raise DomainError(_("Say why the payslip is corrected."), field="reason", code="required")
     if quantize(gross, entity.currency) == ZERO:
         raise DomainError(_("A correction changes the gross salary."), field="gross")
-    period = max(timezone.localdate().replace(day=1), next_month(payslip.run.period))
+    period = max(entity_today(entity).replace(day=1), next_month(payslip.run.period))
     run = salary_run_open(period=period, actor=actor)
     while run.state not in OPEN_STATES:
         run = salary_run_open(period=next_month(run.period), actor=actor)
@@ -797,7 +798,7 @@ def salary_run_mark_paid(
         key=f"salary_run:{run.pk}:paid",
         kind="salary_payment",
         description=f"Salaries paid, run {run.period:%Y-%m}",
-        occurred_on=paid_on or timezone.localdate(),
+        occurred_on=paid_on or entity_today(entity),
         legs=[
             Leg(account_get("salaries_payable", currency=entity.currency), to_pay, reference),
             Leg(account_get("bank", currency=entity.currency), -to_pay, reference),

@@ -18,11 +18,11 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
 from members.models import Contract, Member
+from members.services import entity_today
 from payroll.conversion import salary_from_gross, salary_from_invoice
 from payroll.models import Payslip, PermanentContract, ReimbursedInvoice, SalaryRun
 from payroll.parameters import parameters_in_force, payroll_category
@@ -75,7 +75,7 @@ class Projection:
 
 
 def _today() -> datetime.date:
-    return timezone.localdate()
+    return entity_today(current_entity())
 
 
 def _expenses_to_reimburse(member: Member, end: datetime.date) -> Decimal:
